@@ -1,0 +1,76 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Masthead",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "masthead", targets: ["masthead"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: [.defaults, "YAML"]),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
+    ],
+    targets: [
+        // C libraries from Debian, each behind a small shim.
+        .systemLibrary(name: "CCmarkGFM", pkgConfig: "libcmark-gfm", providers: [.apt(["libcmark-gfm-dev", "libcmark-gfm-extensions-dev"])]),
+        .systemLibrary(name: "CVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
+
+        .target(
+            name: "MastheadCore",
+            dependencies: ["CCmarkGFM", .product(name: "Yams", package: "Yams")]
+        ),
+        .target(
+            name: "MastheadStorage",
+            dependencies: [
+                "MastheadCore",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "MastheadRendering",
+            dependencies: ["MastheadCore", .product(name: "Mustache", package: "swift-mustache")]
+        ),
+        .target(
+            name: "MastheadImaging",
+            dependencies: ["CVips"]
+        ),
+        .target(
+            name: "MastheadApp",
+            dependencies: [
+                "MastheadCore", "MastheadStorage", "MastheadRendering", "MastheadImaging",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        .executableTarget(
+            name: "masthead",
+            dependencies: ["MastheadApp", "MastheadStorage", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .target(
+            name: "MastheadTesting",
+            dependencies: ["MastheadApp", .product(name: "HummingbirdTesting", package: "hummingbird")]
+        ),
+        .testTarget(name: "MastheadCoreTests", dependencies: ["MastheadCore", "MastheadTesting"]),
+        .testTarget(name: "MastheadStorageTests", dependencies: ["MastheadStorage", "MastheadTesting"]),
+        .testTarget(
+            name: "MastheadAppTests",
+            dependencies: ["MastheadApp", "MastheadTesting", .product(name: "HummingbirdTesting", package: "hummingbird")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,148 @@
+import Configuration
+import Foundation
+import Logging
+import MastheadCore
+import MastheadStorage
+import SystemPackage
+
+/// Everything the server needs to know, read once at start from the configuration file,
+/// `MASTHEAD_*` environment variables and command-line options (in rising priority).
+///
+/// See docs/configuration.md for every key.
+public struct AppConfiguration: Sendable {
+    public var site: SiteSettings
+    /// Where the site keeps its database (by default) and media.
+    public var dataDirectory: String
+    public var database: DatabaseURL
+    public var host: String
+    public var port: Int
+    /// The theme folder, holding `templates/` and `assets/`.
+    public var themeDirectory: String
+    /// Whether raw HTML in Markdown bodies is passed through instead of shown as text.
+    public var trustsHTML: Bool
+    public var logLevel: Logger.Level
+
+    /// The folder of uploaded and imported images, served under `/media/`.
+    public var mediaDirectory: String { dataDirectory + "/media" }
+
+    public init(
+        site: SiteSettings = SiteSettings(), dataDirectory: String = "data", database: DatabaseURL? = nil,
+        host: String = "127.0.0.1", port: Int = 8080, themeDirectory: String = "Themes/default",
+        trustsHTML: Bool = false, logLevel: Logger.Level = .info
+    ) {
+        self.site = site
+        self.dataDirectory = dataDirectory
+        self.database = database ?? .sqlite(path: dataDirectory + "/masthead.sqlite")
+        self.host = host
+        self.port = port
+        self.themeDirectory = themeDirectory
+        self.trustsHTML = trustsHTML
+        self.logLevel = logLevel
+    }
+
+    /// The default configuration file, read when it exists and no other is named.
+    public static let defaultFile = "masthead.yaml"
+
+    /// Reads the configuration from `file` (or `masthead.yaml` if present, or `MASTHEAD_CONFIG`),
+    /// then the environment, then `overrides` (from command-line options).
+    public static func load(
+        file: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment,
+        overrides: [String: String] = [:]
+    ) async throws -> AppConfiguration {
+        var providers: [any ConfigProvider] = []
+        providers.append(InMemoryProvider(values: overrides.reduce(into: [:]) { values, pair in
+            values[AbsoluteConfigKey(pair.key.split(separator: ".").map(String.init))] = ConfigValue(.string(pair.value), isSecret: false)
+        }))
+        providers.append(EnvironmentVariablesProvider(environmentVariables: environment).prefixKeys(with: ["masthead"]))
+        let path = file ?? environment["MASTHEAD_CONFIG"]
+        if let path {
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw MastheadError(.configuration, "configuration file \(path) does not exist")
+            }
+        }
+        do {
+            providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(path ?? defaultFile), allowMissing: path == nil))
+        } catch {
+            throw MastheadError(.configuration, "configuration file \(path ?? defaultFile) cannot be read: \(error)")
+        }
+        return try AppConfiguration(reader: ConfigReader(providers: providers))
+    }
+
+    /// Reads and checks every key; the first bad value throws an error naming it.
+    public init(reader config: ConfigReader) throws {
+        let keys = KeyReader(config: config)
+        let defaults = SiteSettings()
+        let timeZoneName = try keys.string("time_zone") ?? "UTC"
+        guard let timeZone = TimeZone(identifier: timeZoneName) else {
+            throw keys.error("time_zone", "'\(timeZoneName)' is not a time zone name such as Europe/Berlin or America/New_York")
+        }
+        var baseURL = try keys.string("base_url") ?? ""
+        while baseURL.hasSuffix("/") { baseURL.removeLast() }
+        let port = try keys.int("port") ?? 8080
+        guard (1...65535).contains(port) else { throw keys.error("port", "\(port) is not a TCP port (1–65535)") }
+        let host = try keys.string("host") ?? "127.0.0.1"
+        if baseURL.isEmpty {
+            baseURL = "http://\(host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host):\(port)"
+        }
+        guard let url = URL(string: baseURL), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+            throw keys.error("base_url", "'\(baseURL)' is not an http:// or https:// address")
+        }
+        let levelName = try keys.string("log_level") ?? "info"
+        guard let level = Logger.Level(rawValue: levelName.lowercased()) else {
+            throw keys.error("log_level", "'\(levelName)' is not one of: \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let dataDirectory = try keys.string("data_dir") ?? "data"
+        let database: DatabaseURL? = try keys.string("database_url").map { try DatabaseURL(parsing: $0) }
+        self.init(
+            site: SiteSettings(
+                title: try keys.string("title") ?? defaults.title,
+                tagline: try keys.string("tagline") ?? defaults.tagline,
+                baseURL: baseURL,
+                language: try keys.string("language") ?? defaults.language,
+                timeZone: timeZone,
+                disclaimer: try keys.string("disclaimer") ?? defaults.disclaimer,
+                tipPrompt: try keys.string("tip_prompt") ?? defaults.tipPrompt),
+            dataDirectory: dataDirectory,
+            database: database,
+            host: host,
+            port: port,
+            themeDirectory: try keys.string("theme") ?? "Themes/default",
+            trustsHTML: try keys.bool("trust_html") ?? false,
+            logLevel: level)
+    }
+}
+
+/// Reads one key from any source as text and converts it, so every error can name the key.
+private struct KeyReader {
+    var config: ConfigReader
+
+    func error(_ key: String, _ message: String) -> MastheadError {
+        let variable = "MASTHEAD_" + key.uppercased()
+        return MastheadError(.configuration, "\(message) (configuration key '\(key)', environment variable \(variable))", location: .init(field: key))
+    }
+
+    func string(_ key: String) throws -> String? {
+        if let text = config.string(forKey: ConfigKey(key)) {
+            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            return trimmed.isEmpty ? nil : trimmed
+        }
+        if let number = config.int(forKey: ConfigKey(key)) { return String(number) }
+        if let flag = config.bool(forKey: ConfigKey(key)) { return String(flag) }
+        return nil
+    }
+
+    func int(_ key: String) throws -> Int? {
+        guard let text = try string(key) else { return nil }
+        guard let number = Int(text) else { throw error(key, "'\(text)' is not a whole number") }
+        return number
+    }
+
+    func bool(_ key: String) throws -> Bool? {
+        guard let text = try string(key) else { return nil }
+        switch text.lowercased() {
+        case "true", "yes", "on", "1": return true
+        case "false", "no", "off", "0": return false
+        default: throw error(key, "'\(text)' is not true or false")
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import Hummingbird
+import Logging
+import MastheadCore
+import MastheadRendering
+import MastheadStorage
+
+/// The running parts of a site, built once from its configuration.
+public struct Site: Sendable {
+    public let configuration: AppConfiguration
+    public let store: Store
+    public let theme: Theme
+    public let cache: PageCache
+    public let logger: Logger
+
+    /// Opens the store (migrating it) and loads the theme.
+    public static func open(_ configuration: AppConfiguration, logger: Logger) async throws -> Site {
+        let store = try await Store.open(configuration.database, logger: logger)
+        do {
+            try await store.migrate()
+            let theme = try await Theme(directory: configuration.themeDirectory)
+            return Site(configuration: configuration, store: store, theme: theme, cache: PageCache(), logger: logger)
+        } catch {
+            await store.close()
+            throw error
+        }
+    }
+
+    /// Reads and writes content the way the command line does.
+    public var importer: ContentImporter {
+        ContentImporter(
+            store: store, site: configuration.site, mediaDirectory: configuration.mediaDirectory,
+            markdown: MarkdownRenderer(trustsHTML: configuration.trustsHTML))
+    }
+
+    var views: ViewBuilder { ViewBuilder(site: configuration.site, assetsVersion: theme.assetsVersion) }
+}
+
+/// The router for `site`: public pages, health, assets and media, with error pages and access logs.
+public func buildRouter(site: Site) -> Router<BasicRequestContext> {
+    let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: AccessLogMiddleware())
+    router.add(middleware: ErrorPageMiddleware(store: site.store, theme: site.theme, views: site.views))
+    router.add(middleware: FileMiddleware(
+        site.theme.assetsDirectory, urlBasePath: "/assets",
+        cacheControl: .init([(MediaType(type: .any), [.public, .maxAge(31_536_000), .immutable])]), logger: site.logger))
+    router.add(middleware: FileMiddleware(
+        site.configuration.mediaDirectory, urlBasePath: "/media",
+        cacheControl: .init([(MediaType(type: .any), [.public, .maxAge(86_400)])]), logger: site.logger))
+    HealthController(store: site.store).addRoutes(to: router)
+    PublicSiteController(store: site.store, theme: site.theme, views: site.views, cache: site.cache).addRoutes(to: router)
+    return router
+}
+
+/// The whole server for `site`: HTTP, the content watcher and an orderly shutdown.
+public func buildApplication(site: Site, watchInterval: Duration = .milliseconds(250)) -> some ApplicationProtocol {
+    let configuration = site.configuration
+    return Application(
+        router: buildRouter(site: site),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Masthead"),
+        services: [
+            ContentWatcher(store: site.store, cache: site.cache, interval: watchInterval, logger: site.logger),
+            StoreCloser(store: site.store),
+        ],
+        logger: site.logger)
+}
+
+/// `/healthz`: 200 with the schema and content versions when the store answers, 503 when not.
+struct HealthController: Sendable {
+    let store: Store
+
+    func addRoutes(to router: Router<some RequestContext>) {
+        router.get("/healthz") { _, _ -> Response in
+            let headers: HTTPFields = [.contentType: "application/json", .cacheControl: "no-store"]
+            do {
+                let version = try await store.contentVersion()
+                let body = #"{"status":"ok","schema":\#(Store.schemaVersion),"content_version":\#(version)}"#
+                return Response(status: .ok, headers: headers, body: .init(byteBuffer: .init(string: body)))
+            } catch {
+                return Response(status: .serviceUnavailable, headers: headers, body: .init(byteBuffer: .init(string: #"{"status":"unavailable"}"#)))
+            }
+        }
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+import Logging
+import MastheadCore
+import MastheadImaging
+import MastheadStorage
+
+/// Brings Markdown files into the store: checks every file first, copies their images into the
+/// media folder, then stores all articles in one transaction. Nothing is half-imported: a bad
+/// file stops the whole run before anything is written, and a failed write removes the copied images.
+public struct ContentImporter: Sendable {
+    public var store: Store
+    public var site: SiteSettings
+    public var mediaDirectory: String
+    public var markdown: MarkdownRenderer
+
+    public init(store: Store, site: SiteSettings, mediaDirectory: String, markdown: MarkdownRenderer) {
+        self.store = store
+        self.site = site
+        self.mediaDirectory = mediaDirectory
+        self.markdown = markdown
+    }
+
+    /// The Markdown files named by `paths`: files as given, folders searched recursively, sorted.
+    public static func markdownFiles(in paths: [String]) throws -> [String] {
+        var files: [String] = []
+        for path in paths {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+                throw MastheadError(.invalidInput, "no such file or folder", location: .init(file: path))
+            }
+            if isFolder.boolValue {
+                let found = (FileManager.default.subpaths(atPath: path) ?? [])
+                    .filter { $0.hasSuffix(".md") || $0.hasSuffix(".markdown") }
+                    .sorted()
+                    .map { (path as NSString).appendingPathComponent($0) }
+                files.append(contentsOf: found)
+            } else {
+                files.append(path)
+            }
+        }
+        guard !files.isEmpty else {
+            throw MastheadError(.invalidInput, "no Markdown files (.md) found in \(paths.joined(separator: ", "))")
+        }
+        return files
+    }
+
+    /// Imports the articles in `paths`; returns what happened to each, in order.
+    public func importArticles(from paths: [String], now: Date = .now) async throws -> [ImportedArticle] {
+        let files = try Self.markdownFiles(in: paths)
+        var sources: [ArticleSource] = []
+        for file in files {
+            let text: String
+            do {
+                text = try String(contentsOfFile: file, encoding: .utf8)
+            } catch {
+                throw MastheadError(.invalidInput, "cannot be read as UTF-8 text", location: .init(file: file))
+            }
+            sources.append(try ArticleSource.parse(text, file: file, timeZone: site.timeZone))
+        }
+        var staged = StagedMedia(mediaDirectory: mediaDirectory)
+        do {
+            var records: [ArticleRecord] = []
+            for source in sources {
+                let image = try source.image.map { try stageImage($0, for: source, into: &staged) }
+                records.append(ArticleRecord(source: source, bodyHTML: markdown.html(from: source.bodyMarkdown), image: image))
+            }
+            let imported = try await store.importArticles(records, now: now)
+            try staged.commit()
+            return imported
+        } catch {
+            staged.discard()
+            throw error
+        }
+    }
+
+    /// Imports standing pages (About, Privacy…): title, slug, summary and body of each file.
+    public func importPages(from paths: [String], now: Date = .now) async throws -> [String] {
+        var pages: [ArticleSource] = []
+        for file in try Self.markdownFiles(in: paths) {
+            let text = try String(contentsOfFile: file, encoding: .utf8)
+            pages.append(try ArticleSource.parse(text, file: file, timeZone: site.timeZone))
+        }
+        for page in pages {
+            try await store.savePage(
+                slug: page.slug, title: page.title, summary: page.summary, markdown: page.bodyMarkdown,
+                html: markdown.html(from: page.bodyMarkdown), now: now)
+        }
+        return pages.map { "/\($0.slug)/" }
+    }
+
+    private func stageImage(_ reference: String, for source: ArticleSource, into staged: inout StagedMedia) throws -> FeaturedImage {
+        let location = MastheadError.Location(file: source.file, line: source.imageLine, field: "image")
+        // Without image_alt, the caption (or else the headline) is the best description there is.
+        let alt = [source.imageAlt, source.imageCaption, source.title].first { !$0.isEmpty } ?? ""
+        if reference.hasPrefix("https://") || reference.hasPrefix("http://") {
+            return FeaturedImage(source: reference, alt: alt, caption: source.imageCaption, credit: source.imageCredit)
+        }
+        let folder = (source.file as NSString).deletingLastPathComponent
+        let path = reference.hasPrefix("/") ? reference : (folder as NSString).appendingPathComponent(reference)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw MastheadError(.invalidInput, "image file \(path) does not exist", location: location)
+        }
+        let fileExtension = (path as NSString).pathExtension.lowercased()
+        guard ["jpg", "jpeg", "png", "webp", "avif", "gif"].contains(fileExtension) else {
+            throw MastheadError(.invalidInput, "image \(reference) is not a JPEG, PNG, WebP, AVIF or GIF file", location: location)
+        }
+        let size: ImageSize
+        do {
+            size = try ImageSize(contentsOf: path)
+        } catch {
+            throw MastheadError(.invalidInput, "image \(reference) cannot be read: \(error)", location: location)
+        }
+        let name = Slug.make(from: ((path as NSString).lastPathComponent as NSString).deletingPathExtension) + "." + fileExtension
+        let relative = "\(source.slug)/\(name)"
+        try staged.stage(path, as: relative)
+        return FeaturedImage(
+            source: relative, alt: alt, caption: source.imageCaption, credit: source.imageCredit,
+            width: size.width, height: size.height)
+    }
+}
+
+/// Image files copied next to their final place, moved there only once the import has committed.
+struct StagedMedia {
+    var mediaDirectory: String
+    private var staged: [(temporary: String, final: String)] = []
+
+    init(mediaDirectory: String) {
+        self.mediaDirectory = mediaDirectory
+    }
+
+    mutating func stage(_ source: String, as relative: String) throws {
+        let final = mediaDirectory + "/" + relative
+        let temporary = final + ".importing"
+        let manager = FileManager.default
+        do {
+            try manager.createDirectory(atPath: (final as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            if manager.fileExists(atPath: temporary) { try manager.removeItem(atPath: temporary) }
+            try manager.copyItem(atPath: source, toPath: temporary)
+        } catch {
+            throw MastheadError(.storage, "cannot copy \(source) into the media folder: \(error.localizedDescription)")
+        }
+        staged.append((temporary, final))
+    }
+
+    func commit() throws {
+        let manager = FileManager.default
+        for file in staged {
+            if manager.fileExists(atPath: file.final) { try manager.removeItem(atPath: file.final) }
+            try manager.moveItem(atPath: file.temporary, toPath: file.final)
+        }
+    }
+
+    func discard() {
+        for file in staged { try? FileManager.default.removeItem(atPath: file.temporary) }
+    }
+}

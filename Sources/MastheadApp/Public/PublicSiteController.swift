@@ -1,0 +1,187 @@
+import Foundation
+import Hummingbird
+import MastheadCore
+import MastheadRendering
+import MastheadStorage
+
+/// The reader-facing site: home, sections, articles, tags, authors and standing pages.
+///
+/// Every page goes through the page cache: a hit costs no query and no render.
+struct PublicSiteController: Sendable {
+    let store: Store
+    let theme: Theme
+    let views: ViewBuilder
+    let cache: PageCache
+
+    /// Articles per page on section, tag and author pages.
+    static let pageSize = 12
+
+    func addRoutes(to router: Router<some RequestContext>) {
+        for method in [HTTPRequest.Method.get, .head] {
+            router.on("/", method: method) { request, _ in try await home(request) }
+            router.on("/tips", method: method) { request, _ in try await tips(request) }
+            router.on("/tag/:slug", method: method) { request, context in
+                try await tag(request, slug: try context.parameters.require("slug"), page: 1)
+            }
+            router.on("/tag/:slug/page/:page", method: method) { request, context in
+                try await tag(request, slug: try context.parameters.require("slug"), page: try pageNumber(context))
+            }
+            router.on("/author/:slug", method: method) { request, context in
+                try await author(request, slug: try context.parameters.require("slug"), page: 1)
+            }
+            router.on("/author/:slug/page/:page", method: method) { request, context in
+                try await author(request, slug: try context.parameters.require("slug"), page: try pageNumber(context))
+            }
+            router.on("/:first", method: method) { request, context in
+                try await sectionOrPage(request, slug: try context.parameters.require("first"))
+            }
+            router.on("/:section/page/:page", method: method) { request, context in
+                try await section(request, slug: try context.parameters.require("section"), page: try pageNumber(context))
+            }
+            router.on("/:section/:slug", method: method) { request, context in
+                try await article(request, sectionSlug: try context.parameters.require("section"), slug: try context.parameters.require("slug"))
+            }
+        }
+    }
+
+    // MARK: Pages
+
+    private func home(_ request: Request) async throws -> Response {
+        try await cached(request) {
+            let now = Date.now
+            let sections = try await store.sections()
+            let recent = try await store.publishedArticles(limit: 7, now: now)
+            var shown = Set(recent.map(\.id))
+            var blocks: [(Section, [Article])] = []
+            for section in sections {
+                let articles = try await store.publishedArticles(.init(sectionID: section.id), limit: 3 + 7, now: now)
+                    .filter { !shown.contains($0.id) }
+                    .prefix(3)
+                shown.formUnion(articles.map(\.id))
+                blocks.append((section, Array(articles)))
+            }
+            let view = views.homePage(lead: recent.first, latest: Array(recent.dropFirst()), sectionBlocks: blocks, sections: sections)
+            return try theme.render(view, template: "home")
+        }
+    }
+
+    private func article(_ request: Request, sectionSlug: String, slug: String) async throws -> Response {
+        if let redirect = trailingSlashRedirect(request) { return redirect }
+        return try await cached(request) {
+            guard let article = try await store.article(slug: slug), article.status == .published, article.publishedAt <= .now else {
+                throw HTTPError(.notFound)
+            }
+            // The section in the address is only a hint: a story that moved section keeps working.
+            guard article.section.slug == sectionSlug else { throw PageRedirect(location: article.path) }
+            let related = try await store.relatedArticles(to: article, limit: 4)
+            let view = views.articlePage(article, related: related, sections: try await store.sections())
+            return try theme.render(view, template: "article")
+        }
+    }
+
+    private func sectionOrPage(_ request: Request, slug: String) async throws -> Response {
+        if let redirect = trailingSlashRedirect(request) { return redirect }
+        if try await store.section(slug: slug) != nil {
+            return try await section(request, slug: slug, page: 1)
+        }
+        return try await cached(request) {
+            guard let page = try await store.page(slug: slug) else { throw HTTPError(.notFound) }
+            let view = views.staticPage(title: page.title, summary: page.summary, bodyHTML: page.bodyHTML, path: page.path, sections: try await store.sections())
+            return try theme.render(view, template: "page")
+        }
+    }
+
+    private func section(_ request: Request, slug: String, page: Int) async throws -> Response {
+        if let redirect = trailingSlashRedirect(request) { return redirect }
+        return try await cached(request) {
+            guard let section = try await store.section(slug: slug) else { throw HTTPError(.notFound) }
+            return try await list(
+                kind: "Section", heading: section.name, description: "The latest \(section.name) news from \(views.site.title).",
+                basePath: section.path, page: page, filter: .init(sectionID: section.id), currentSection: section)
+        }
+    }
+
+    private func tag(_ request: Request, slug: String, page: Int) async throws -> Response {
+        if let redirect = trailingSlashRedirect(request) { return redirect }
+        return try await cached(request) {
+            guard let tag = try await store.tag(slug: slug) else { throw HTTPError(.notFound) }
+            return try await list(
+                kind: "Tag", heading: "#" + tag.name.split(whereSeparator: { $0.isWhitespace }).joined(),
+                description: "Stories tagged \(tag.name) from \(views.site.title).",
+                basePath: tag.path, page: page, filter: .init(tagID: tag.id))
+        }
+    }
+
+    private func author(_ request: Request, slug: String, page: Int) async throws -> Response {
+        if let redirect = trailingSlashRedirect(request) { return redirect }
+        return try await cached(request) {
+            guard let author = try await store.author(slug: slug) else { throw HTTPError(.notFound) }
+            let bio = MarkdownRenderer.plainText(fromHTML: author.bioHTML)
+            return try await list(
+                kind: "Author", heading: author.name, subheading: author.title, introHTML: author.bioHTML,
+                description: bio.isEmpty ? "Stories by \(author.name) for \(views.site.title)." : String(bio.prefix(200)),
+                basePath: author.path, page: page, filter: .init(authorID: author.id))
+        }
+    }
+
+    private func tips(_ request: Request) async throws -> Response {
+        if let redirect = trailingSlashRedirect(request) { return redirect }
+        return try await cached(request) {
+            let view = views.staticPage(
+                title: views.site.tipPrompt, summary: "How to reach our reporters in confidence.", bodyHTML: "",
+                path: "/tips/", sections: try await store.sections())
+            return try theme.render(view, template: "tips")
+        }
+    }
+
+    private func list(
+        kind: String, heading: String, subheading: String = "", introHTML: String = "", description: String,
+        basePath: String, page: Int, filter: ArticleFilter, currentSection: Section? = nil
+    ) async throws -> String {
+        let now = Date.now
+        let total = try await store.countPublishedArticles(filter, now: now)
+        let totalPages = max(1, (total + Self.pageSize - 1) / Self.pageSize)
+        guard page <= totalPages else { throw HTTPError(.notFound) }
+        let articles = try await store.publishedArticles(filter, limit: Self.pageSize, offset: (page - 1) * Self.pageSize, now: now)
+        let view = views.listPage(
+            kind: kind, heading: heading, subheading: subheading, introHTML: introHTML, description: description,
+            basePath: basePath, page: page, totalPages: totalPages, articles: articles,
+            sections: try await store.sections(), currentSection: currentSection)
+        return try theme.render(view, template: "list")
+    }
+
+    // MARK: Helpers
+
+    /// Serves `request` from the cache, or renders the page with `render` and caches it.
+    private func cached(_ request: Request, render: () async throws -> String) async throws -> Response {
+        let key = request.uri.path
+        if let entry = cache.entry(for: key) { return entry.response(to: request) }
+        let generation = cache.generation
+        do {
+            return cache.store(try await render(), for: key, generation: generation).response(to: request)
+        } catch let redirect as PageRedirect {
+            return Response(status: .movedPermanently, headers: [.location: redirect.location])
+        }
+    }
+
+    /// Pages live at addresses ending in `/`; others are sent there once and for all.
+    private func trailingSlashRedirect(_ request: Request) -> Response? {
+        let path = request.uri.path
+        guard !path.hasSuffix("/") else { return nil }
+        let query = request.uri.query.map { "?" + $0 } ?? ""
+        return Response(status: .movedPermanently, headers: [.location: path + "/" + query])
+    }
+
+    /// The `:page` parameter: a whole number from 2 up (page 1 is the list's own address).
+    private func pageNumber(_ context: some RequestContext) throws -> Int {
+        guard let text = context.parameters.get("page"), let page = Int(text), page >= 2, String(page) == text else {
+            throw HTTPError(.notFound)
+        }
+        return page
+    }
+}
+
+/// Thrown by a page render to send the reader elsewhere (an article whose section changed).
+struct PageRedirect: Error {
+    var location: String
+}

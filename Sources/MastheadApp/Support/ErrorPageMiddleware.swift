@@ -1,0 +1,61 @@
+import Hummingbird
+import Logging
+import MastheadRendering
+import MastheadStorage
+
+/// Turns errors into pages a reader can use: the theme's 404 page for anything not found,
+/// and a 500 page that says nothing of the failure. The log gets the detail.
+struct ErrorPageMiddleware<Context: RequestContext>: RouterMiddleware {
+    let store: Store
+    let theme: Theme
+    let views: ViewBuilder
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPResponseError where error.status == .notFound {
+            return await page(status: 404, for: request, logger: context.logger)
+        } catch let error as HTTPResponseError where error.status.code < 500 {
+            throw error
+        } catch {
+            context.logger.error(
+                "request failed",
+                metadata: ["masthead.path": "\(request.uri.path)", "masthead.error": "\(String(reflecting: error))"])
+            return await page(status: 500, for: request, logger: context.logger)
+        }
+    }
+
+    private func page(status: Int, for request: Request, logger: Logger) async -> Response {
+        let responseStatus: HTTPResponse.Status = status == 404 ? .notFound : .internalServerError
+        let headers: HTTPFields = [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"]
+        let sections = (try? await store.sections()) ?? []
+        let html: String
+        do {
+            html = try theme.render(views.errorPage(status: status, path: request.uri.path, sections: sections), template: "error")
+        } catch {
+            logger.error("the error page itself failed", metadata: ["masthead.error": "\(error)"])
+            html = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Error</title></head><body><main><h1>Sorry, something went wrong.</h1><p><a href=\"/\">Front page</a></p></main></body></html>"
+        }
+        if request.method == .head { return Response(status: responseStatus, headers: headers) }
+        return Response(status: responseStatus, headers: headers, body: .init(byteBuffer: .init(string: html)))
+    }
+}
+
+/// One log line per request: method, path, status and time taken. Never the client's address,
+/// user agent or referrer, and never a query string, which may carry personal data.
+struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        let response = try await next(request, context)
+        let elapsed = ContinuousClock.now - start
+        context.logger.info(
+            "request",
+            metadata: [
+                "masthead.http.method": "\(request.method)",
+                "masthead.http.path": "\(request.uri.path)",
+                "masthead.http.status": "\(response.status.code)",
+                "masthead.http.ms": "\(elapsed.components.attoseconds / 1_000_000_000_000_000 + elapsed.components.seconds * 1000)",
+            ])
+        return response
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+
+/// What a site says about itself: its name, address, language and the standing texts of its pages.
+public struct SiteSettings: Sendable, Equatable {
+    public var title: String
+    /// One line under the site's name, also the home page's description.
+    public var tagline: String
+    /// The public address, without a trailing slash, e.g. `https://news.example.org`.
+    public var baseURL: String
+    /// BCP 47 language tag for `<html lang>`.
+    public var language: String
+    public var timeZone: TimeZone
+    /// The author-views note shown under articles marked `disclaimer: true`.
+    public var disclaimer: String
+    /// The invitation to send a tip, shown on every article.
+    public var tipPrompt: String
+
+    public init(
+        title: String = "The Masthead Courier",
+        tagline: String = "Independent news, carefully reported",
+        baseURL: String = "http://127.0.0.1:8080",
+        language: String = "en",
+        timeZone: TimeZone = TimeZone(identifier: "UTC")!,
+        disclaimer: String = SiteSettings.defaultDisclaimer,
+        tipPrompt: String = "Have a tip we should know?"
+    ) {
+        self.title = title
+        self.tagline = tagline
+        self.baseURL = baseURL
+        self.language = language
+        self.timeZone = timeZone
+        self.disclaimer = disclaimer
+        self.tipPrompt = tipPrompt
+    }
+
+    public static let defaultDisclaimer =
+        "The views and opinions expressed in this article belong solely to the author and do not necessarily reflect those of the publication."
+
+    /// The absolute URL of a site path such as `/world/`.
+    public func absoluteURL(_ path: String) -> String { baseURL + path }
+}

@@ -1,0 +1,34 @@
+import Foundation
+
+/// Turns names and titles into URL slugs: lowercase ASCII letters, digits and single hyphens.
+public enum Slug {
+    /// The slug for `text`, e.g. "Climate Talks: What's Next?" → "climate-talks-whats-next".
+    /// Letters with accents lose them; other scripts keep no characters and fall back to "item".
+    public static func make(from text: String, maxLength: Int = 80) -> String {
+        let folded = text.folding(options: [.diacriticInsensitive, .caseInsensitive, .widthInsensitive], locale: Locale(identifier: "en_US_POSIX"))
+        var slug = ""
+        var pendingHyphen = false
+        for scalar in folded.unicodeScalars {
+            if scalar == "'" || scalar == "\u{2019}" { continue }
+            if scalar.isASCII, CharacterSet.alphanumerics.contains(scalar) {
+                if pendingHyphen, !slug.isEmpty { slug.append("-") }
+                pendingHyphen = false
+                slug.unicodeScalars.append(scalar)
+            } else {
+                pendingHyphen = true
+            }
+        }
+        slug = slug.lowercased()
+        if slug.count > maxLength {
+            slug = String(slug.prefix(maxLength))
+            while slug.hasSuffix("-") { slug.removeLast() }
+        }
+        return slug.isEmpty ? "item" : slug
+    }
+
+    /// Whether `text` is already a well-formed slug.
+    public static func isValid(_ text: String) -> Bool {
+        !text.isEmpty && text.count <= 120 && !text.hasPrefix("-") && !text.hasSuffix("-") && !text.contains("--")
+            && text.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
+    }
+}

@@ -1,0 +1,64 @@
+import CVips
+import Foundation
+
+/// An image could not be read or written; `message` carries libvips' own words.
+public struct ImagingError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
+
+/// libvips, started once per process.
+enum Vips {
+    private static let started: Bool = {
+        masthead_vips_init("masthead") == 0
+    }()
+
+    static func start() throws {
+        guard started else { throw ImagingError(message: "libvips could not start: \(lastError())") }
+    }
+
+    static func lastError() -> String {
+        let message = String(cString: masthead_vips_error()).trimmingCharacters(in: .whitespacesAndNewlines)
+        masthead_vips_error_clear()
+        return message
+    }
+}
+
+/// The pixel size of an image file, read from its header without decoding the pixels.
+public struct ImageSize: Sendable, Equatable {
+    public var width: Int
+    public var height: Int
+
+    public init(width: Int, height: Int) {
+        self.width = width
+        self.height = height
+    }
+
+    /// The size of the image in the file at `path`.
+    public init(contentsOf path: String) throws {
+        try Vips.start()
+        var width: Int32 = 0
+        var height: Int32 = 0
+        guard masthead_vips_header(path, &width, &height) == 0 else {
+            throw ImagingError(message: "\(URL(fileURLWithPath: path).lastPathComponent) is not an image libvips can read: \(Vips.lastError())")
+        }
+        self.init(width: Int(width), height: Int(height))
+    }
+}
+
+/// Encodes raw pixels as JPEG.
+public enum JPEGEncoder {
+    /// A progressive JPEG, without metadata, of `pixels`: 8-bit RGB, row by row, `width × height × 3` bytes.
+    public static func encode(rgb pixels: [UInt8], width: Int, height: Int, quality: Int = 82) throws -> Data {
+        precondition(pixels.count == width * height * 3, "pixel buffer does not match its size")
+        try Vips.start()
+        var output: UnsafeMutableRawPointer?
+        var length = 0
+        let status = pixels.withUnsafeBytes { buffer in
+            masthead_vips_rgb_to_jpeg(buffer.baseAddress, buffer.count, Int32(width), Int32(height), Int32(quality), &output, &length)
+        }
+        guard status == 0, let output else { throw ImagingError(message: "JPEG encoding failed: \(Vips.lastError())") }
+        defer { masthead_vips_free(output) }
+        return Data(bytes: output, count: length)
+    }
+}

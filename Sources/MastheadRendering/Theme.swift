@@ -1,0 +1,62 @@
+import Foundation
+import MastheadCore
+import Mustache
+
+/// A theme: Mustache templates and static assets in a folder, loaded at run time.
+///
+/// The folder holds `templates/*.mustache` and `assets/`. Templates see only view models
+/// (``ArticlePageView``, ``ListPageView``…), never the database.
+public struct Theme: Sendable {
+    /// The templates every theme must provide.
+    public static let requiredTemplates = ["layout", "home", "article", "list", "page", "error", "tips"]
+
+    private let library: MustacheLibrary
+    /// The folder whose files are served under `/assets/`.
+    public let assetsDirectory: String
+    /// A short fingerprint of the assets, appended to their URLs so browsers can cache them for long.
+    public let assetsVersion: String
+
+    /// Loads the theme in `directory`; throws if a template is missing or does not parse.
+    public init(directory: String) async throws {
+        let templates = directory + "/templates"
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: templates, isDirectory: &isFolder), isFolder.boolValue else {
+            throw MastheadError(.configuration, "theme folder \(directory) has no templates/ folder", location: .init(field: "theme"))
+        }
+        do {
+            library = try await MustacheLibrary(directory: templates)
+        } catch let error as MustacheLibrary.ParserError {
+            throw MastheadError(
+                .configuration, "template \(error.filename) does not parse: \(error.error) (line \(error.context.lineNumber))",
+                location: .init(file: error.filename, line: error.context.lineNumber))
+        }
+        for name in Self.requiredTemplates where library.getTemplate(named: name) == nil {
+            throw MastheadError(.configuration, "theme \(directory) lacks the template \(name).mustache", location: .init(field: "theme"))
+        }
+        assetsDirectory = directory + "/assets"
+        assetsVersion = Self.fingerprint(ofFolder: assetsDirectory)
+    }
+
+    /// The HTML of `view` through the template `name`.
+    public func render(_ view: Any, template name: String) throws -> String {
+        guard let html = library.render(view, withTemplate: name) else {
+            throw MastheadError(.configuration, "the theme has no template named \(name)")
+        }
+        return html
+    }
+
+    /// FNV-1a over the names, sizes and dates of the files in `folder`.
+    private static func fingerprint(ofFolder folder: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        let files = (FileManager.default.subpaths(atPath: folder) ?? []).sorted()
+        for file in files {
+            let attributes = try? FileManager.default.attributesOfItem(atPath: folder + "/" + file)
+            let size = (attributes?[.size] as? NSNumber)?.intValue ?? 0
+            let date = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+            for byte in "\(file)|\(size)|\(date)".utf8 {
+                hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+            }
+        }
+        return String(hash, radix: 36)
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+import MastheadCore
+
+/// Builds view models from content, in the site's language and time zone.
+public struct ViewBuilder: Sendable {
+    public var site: SiteSettings
+    public var assetsVersion: String
+
+    public init(site: SiteSettings, assetsVersion: String) {
+        self.site = site
+        self.assetsVersion = assetsVersion
+    }
+
+    // MARK: Pages
+
+    public func homePage(lead: Article?, latest: [Article], sectionBlocks: [(Section, [Article])], sections: [Section]) -> HomePageView {
+        HomePageView(
+            frame: frame(title: nil, description: site.tagline, path: "/", sections: sections, isHome: true),
+            lead: lead.map(card),
+            latest: latest.map(card),
+            sections: sectionBlocks.filter { !$0.1.isEmpty }.map { section, articles in
+                SectionBlockView(name: section.name, path: section.path, anchor: "section-" + section.slug, articles: articles.map(card))
+            })
+    }
+
+    public func articlePage(_ article: Article, related: [Article], sections: [Section]) -> ArticlePageView {
+        let description = article.summary.isEmpty ? String(MarkdownRenderer.plainText(fromHTML: article.bodyHTML).prefix(200)) : article.summary
+        return ArticlePageView(
+            frame: frame(title: article.title, description: description, path: article.path, sections: sections, currentSection: article.section),
+            title: article.title,
+            summary: article.summary.nonEmpty,
+            byline: links(article.authors.map { ($0.name, $0.path) }),
+            hasByline: !article.authors.isEmpty,
+            published: time(article.publishedAt),
+            updated: article.updatedAt.flatMap { $0 > article.publishedAt ? time($0) : nil },
+            image: article.image.map(image),
+            bodyHTML: article.bodyHTML,
+            corrections: article.corrections.map { correction in
+                CorrectionView(label: correction.kind == .correction ? "Correction" : "Update", text: correction.text, time: time(correction.createdAt))
+            },
+            section: LinkView(name: article.section.name, path: article.section.path, separator: ""),
+            related: related.map(card),
+            tags: article.tags.map { tag in
+                HashtagView(hashtag: "#" + tag.name.split(whereSeparator: { $0.isWhitespace }).joined(), name: tag.name, path: tag.path)
+            },
+            disclaimer: article.disclaimer ? site.disclaimer : nil,
+            tipPrompt: site.tipPrompt)
+    }
+
+    /// A section, tag or author page. `basePath` is the list's first page, e.g. `/world/`.
+    public func listPage(
+        kind: String, heading: String, subheading: String = "", introHTML: String = "", description: String,
+        basePath: String, page: Int, totalPages: Int, articles: [Article], sections: [Section], currentSection: Section? = nil
+    ) -> ListPageView {
+        let path = Self.pagePath(basePath, page)
+        let title = page > 1 ? "\(heading) – page \(page)" : heading
+        return ListPageView(
+            frame: frame(title: title, description: description, path: path, sections: sections, currentSection: currentSection),
+            kind: kind,
+            heading: heading,
+            subheading: subheading.nonEmpty,
+            introHTML: introHTML.nonEmpty,
+            articles: articles.map(card),
+            pagination: totalPages > 1
+                ? PaginationView(
+                    current: page, total: totalPages,
+                    previousPath: page > 1 ? Self.pagePath(basePath, page - 1) : nil,
+                    nextPath: page < totalPages ? Self.pagePath(basePath, page + 1) : nil)
+                : nil,
+            isEmpty: articles.isEmpty)
+    }
+
+    public func staticPage(title: String, summary: String, bodyHTML: String, path: String, sections: [Section]) -> StaticPageView {
+        StaticPageView(
+            frame: frame(title: title, description: summary.isEmpty ? title : summary, path: path, sections: sections),
+            title: title, summary: summary.nonEmpty, bodyHTML: bodyHTML)
+    }
+
+    public func errorPage(status: Int, path: String, sections: [Section]) -> ErrorPageView {
+        let notFound = status == 404
+        let heading = notFound ? "We can’t find that page" : "Something went wrong on our side"
+        let message = notFound
+            ? "The page may have moved, or the address may be mistyped. Try the front page or one of our sections."
+            : "The page could not be shown just now. Please try again in a moment; the newsroom has been told."
+        return ErrorPageView(
+            frame: frame(title: heading, description: heading, path: path, sections: sections),
+            status: status, heading: heading, message: message)
+    }
+
+    /// The path of page `page` of a list starting at `basePath`: `/world/`, `/world/page/2/`.
+    public static func pagePath(_ basePath: String, _ page: Int) -> String {
+        page <= 1 ? basePath : "\(basePath)page/\(page)/"
+    }
+
+    // MARK: Pieces
+
+    public func frame(title: String?, description: String, path: String, sections: [Section], currentSection: Section? = nil, isHome: Bool = false) -> FrameView {
+        FrameView(
+            siteTitle: site.title,
+            siteTagline: site.tagline,
+            language: site.language,
+            documentTitle: title.map { "\($0) – \(site.title)" } ?? "\(site.title) – \(site.tagline)",
+            description: description,
+            canonicalURL: site.absoluteURL(path),
+            navigation: sections.map { NavigationItem(name: $0.name, path: $0.path, isCurrent: $0.id == currentSection?.id) },
+            assetsVersion: assetsVersion,
+            tipPrompt: site.tipPrompt,
+            year: String(Calendar(identifier: .gregorian).component(.year, from: .now)),
+            isHome: isHome)
+    }
+
+    public func card(_ article: Article) -> ArticleCardView {
+        ArticleCardView(
+            title: article.title,
+            path: article.path,
+            summary: article.summary.nonEmpty,
+            section: LinkView(name: article.section.name, path: article.section.path, separator: ""),
+            published: time(article.publishedAt),
+            byline: links(article.authors.map { ($0.name, $0.path) }),
+            hasByline: !article.authors.isEmpty,
+            image: article.image.map(image))
+    }
+
+    func image(_ image: FeaturedImage) -> ImageView {
+        ImageView(
+            url: image.url, alt: image.alt, caption: image.caption.nonEmpty, credit: image.credit.nonEmpty,
+            width: image.width, height: image.height, hasFigcaption: !image.caption.isEmpty || !image.credit.isEmpty)
+    }
+
+    /// Links listed as in a sentence: "A", "A and B", "A, B and C".
+    func links(_ items: [(name: String, path: String)]) -> [LinkView] {
+        items.enumerated().map { index, item in
+            let remaining = items.count - index - 1
+            return LinkView(name: item.name, path: item.path, separator: remaining > 1 ? ", " : remaining == 1 ? " and " : "")
+        }
+    }
+
+    /// `date` in the site's time zone, as ISO 8601 with offset and in words.
+    public func time(_ date: Date) -> TimeView {
+        let iso = ISO8601DateFormatter()
+        iso.timeZone = site.timeZone
+        iso.formatOptions = [.withInternetDateTime]
+        let words = DateFormatter()
+        words.locale = Locale(identifier: site.language)
+        words.timeZone = site.timeZone
+        words.dateStyle = .long
+        words.timeStyle = .short
+        let zone = site.timeZone.abbreviation(for: date) ?? site.timeZone.identifier
+        return TimeView(iso: iso.string(from: date), text: "\(words.string(from: date)) \(zone)")
+    }
+}
+
+extension String {
+    /// The string, or nil when it is empty: templates show a block only for non-nil values.
+    var nonEmpty: String? { isEmpty ? nil : self }
+}

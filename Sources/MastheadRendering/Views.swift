@@ -1,0 +1,157 @@
+import Foundation
+import MastheadCore
+
+// View models: plain values the templates read. Each page view carries a `frame` with what the
+// layout needs (site name, navigation, meta tags), and the fields of its own template.
+
+/// What the shared layout shows on every page.
+public struct FrameView: Sendable {
+    public var siteTitle: String
+    public var siteTagline: String
+    public var language: String
+    /// The `<title>`: the page's own title, then the site's.
+    public var documentTitle: String
+    public var description: String
+    public var canonicalURL: String
+    public var navigation: [NavigationItem]
+    public var assetsVersion: String
+    public var tipPrompt: String
+    public var year: String
+    /// Whether the site's name is the page's `h1` (home) or a link in the header (elsewhere).
+    public var isHome: Bool
+}
+
+/// One link in the section navigation.
+public struct NavigationItem: Sendable {
+    public var name: String
+    public var path: String
+    /// Marks the section the reader is in, for `aria-current`.
+    public var isCurrent: Bool
+}
+
+/// A time as the page shows it: machine-readable and in words, in the site's time zone.
+public struct TimeView: Sendable {
+    public var iso: String
+    public var text: String
+}
+
+/// A link with a label: bylines, tags, sections.
+public struct LinkView: Sendable {
+    public var name: String
+    public var path: String
+    /// What follows this item when listed in a sentence: ", ", " and " or nothing.
+    public var separator: String
+}
+
+/// A picture with the words that go with it.
+public struct ImageView: Sendable {
+    public var url: String
+    public var alt: String
+    public var caption: String?
+    public var credit: String?
+    public var width: Int?
+    public var height: Int?
+    public var hasFigcaption: Bool
+}
+
+/// An article in a list: a headline that links, its dek, section and time.
+public struct ArticleCardView: Sendable {
+    public var title: String
+    public var path: String
+    public var summary: String?
+    public var section: LinkView
+    public var published: TimeView
+    public var byline: [LinkView]
+    public var hasByline: Bool
+    public var image: ImageView?
+}
+
+/// A correction or update note as shown under an article.
+public struct CorrectionView: Sendable {
+    public var label: String
+    public var text: String
+    public var time: TimeView
+}
+
+/// The article page.
+public struct ArticlePageView: Sendable {
+    public var frame: FrameView
+    public var title: String
+    public var summary: String?
+    public var byline: [LinkView]
+    public var hasByline: Bool
+    public var published: TimeView
+    public var updated: TimeView?
+    public var image: ImageView?
+    public var bodyHTML: String
+    public var corrections: [CorrectionView]
+    public var section: LinkView
+    public var related: [ArticleCardView]
+    public var tags: [HashtagView]
+    /// The author-views note, when the article carries it.
+    public var disclaimer: String?
+    public var tipPrompt: String
+}
+
+/// A tag shown as a hashtag: `#ClimateChange` linking to `/tag/climate-change/`.
+public struct HashtagView: Sendable {
+    public var hashtag: String
+    public var name: String
+    public var path: String
+}
+
+/// Links to the neighbouring pages of a long list.
+public struct PaginationView: Sendable {
+    public var current: Int
+    public var total: Int
+    public var previousPath: String?
+    public var nextPath: String?
+}
+
+/// A section, tag or author page: a heading, an introduction and a page of articles.
+public struct ListPageView: Sendable {
+    public var frame: FrameView
+    /// What kind of list this is, shown above the heading ("Section", "Tag", "Author").
+    public var kind: String
+    public var heading: String
+    /// Sub-heading: a job title for an author.
+    public var subheading: String?
+    /// An introduction in HTML (an author's biography).
+    public var introHTML: String?
+    public var articles: [ArticleCardView]
+    public var pagination: PaginationView?
+    public var isEmpty: Bool
+}
+
+/// A section's block on the home page.
+public struct SectionBlockView: Sendable {
+    public var name: String
+    public var path: String
+    /// The block heading's element id.
+    public var anchor: String
+    public var articles: [ArticleCardView]
+}
+
+/// The home page.
+public struct HomePageView: Sendable {
+    public var frame: FrameView
+    public var lead: ArticleCardView?
+    public var latest: [ArticleCardView]
+    public var sections: [SectionBlockView]
+}
+
+/// A standing page (About, Privacy) and the tips page.
+public struct StaticPageView: Sendable {
+    public var frame: FrameView
+    public var title: String
+    public var summary: String?
+    public var bodyHTML: String
+}
+
+/// A 404 or 500 page: what happened, and where to go next, without any detail of the failure.
+public struct ErrorPageView: Sendable {
+    public var frame: FrameView
+    public var status: Int
+    public var heading: String
+    public var message: String
+}

@@ -1,0 +1,42 @@
+import SQLKit
+
+/// One SQL engine under the store. Everything that differs between engines lives behind this
+/// protocol, in the `Engines/` folder: how to connect, how a write transaction begins, pragmas.
+/// All other SQL in the store is standard and shared.
+protocol DatabaseEngine: Sendable {
+    /// A database for reads; concurrent reads are fine.
+    var reader: any SQLDatabase { get }
+    /// Runs `body` in one write transaction: committed if it returns, rolled back if it throws.
+    func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+    /// Closes all connections.
+    func close() async
+}
+
+/// A first-come, first-served lock for async code: one holder at a time, waiters resume in order.
+actor AsyncLock {
+    private var isHeld = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func lock() async {
+        if !isHeld {
+            isHeld = true
+            return
+        }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    func unlock() {
+        if waiters.isEmpty {
+            isHeld = false
+        } else {
+            waiters.removeFirst().resume()
+        }
+    }
+
+    /// Runs `body` while holding the lock.
+    func withLock<T: Sendable>(_ body: @Sendable () async throws -> T) async rethrows -> T {
+        await lock()
+        defer { unlock() }
+        return try await body()
+    }
+}

@@ -1,0 +1,104 @@
+import SQLKit
+
+/// A numbered change to the schema. Migrations run in order, each in its own transaction,
+/// and each exactly once: `schema_migration` records which have run.
+struct Migration: Sendable {
+    var version: Int
+    var name: String
+    var apply: @Sendable (any SQLDatabase) async throws -> Void
+}
+
+enum Migrations {
+    /// Every migration, oldest first. Never edit a released one: add a new one.
+    static let all: [Migration] = [
+        Migration(version: 1, name: "content", apply: createContentTables),
+    ]
+
+    private static func createContentTables(_ db: any SQLDatabase) async throws {
+        try await db.create(table: "site_state")
+            .column("id", type: .int, .primaryKey(autoIncrement: false))
+            .column("content_version", type: .bigint, .notNull)
+            .run()
+        try await db.insert(into: "site_state").columns("id", "content_version").values(SQLBind(1), SQLBind(Int64(1))).run()
+
+        try await db.create(table: "section")
+            .column("id", type: .bigint, .primaryKey(autoIncrement: true))
+            .column("slug", type: .text, .notNull, .unique)
+            .column("name", type: .text, .notNull)
+            .column("position", type: .int, .notNull)
+            .run()
+
+        try await db.create(table: "author")
+            .column("id", type: .bigint, .primaryKey(autoIncrement: true))
+            .column("slug", type: .text, .notNull, .unique)
+            .column("name", type: .text, .notNull)
+            .column("title", type: .text, .notNull, .default(""))
+            .column("bio_html", type: .text, .notNull, .default(""))
+            .run()
+
+        try await db.create(table: "tag")
+            .column("id", type: .bigint, .primaryKey(autoIncrement: true))
+            .column("slug", type: .text, .notNull, .unique)
+            .column("name", type: .text, .notNull)
+            .run()
+
+        try await db.create(table: "article")
+            .column("id", type: .bigint, .primaryKey(autoIncrement: true))
+            .column("slug", type: .text, .notNull, .unique)
+            .column("title", type: .text, .notNull)
+            .column("summary", type: .text, .notNull, .default(""))
+            .column("body_markdown", type: .text, .notNull)
+            .column("body_html", type: .text, .notNull)
+            .column("section_id", type: .bigint, .notNull, .references("section", "id"))
+            .column("status", type: .text, .notNull)
+            .column("published_at", type: .bigint, .notNull)
+            .column("updated_at", type: .bigint)
+            .column("image_source", type: .text)
+            .column("image_alt", type: .text, .notNull, .default(""))
+            .column("image_caption", type: .text, .notNull, .default(""))
+            .column("image_credit", type: .text, .notNull, .default(""))
+            .column("image_width", type: .int)
+            .column("image_height", type: .int)
+            .column("disclaimer", type: .int, .notNull, .default(0))
+            .column("created_at", type: .bigint, .notNull)
+            .column("modified_at", type: .bigint, .notNull)
+            .run()
+        try await db.create(index: "article_published").on("article").column("status").column("published_at").run()
+        try await db.create(index: "article_section").on("article").column("section_id").column("published_at").run()
+
+        try await db.create(table: "article_author")
+            .column("article_id", type: .bigint, .notNull, .references("article", "id", onDelete: .cascade))
+            .column("author_id", type: .bigint, .notNull, .references("author", "id"))
+            .column("position", type: .int, .notNull)
+            .primaryKey("article_id", "author_id")
+            .run()
+        try await db.create(index: "article_author_author").on("article_author").column("author_id").run()
+
+        try await db.create(table: "article_tag")
+            .column("article_id", type: .bigint, .notNull, .references("article", "id", onDelete: .cascade))
+            .column("tag_id", type: .bigint, .notNull, .references("tag", "id"))
+            .column("position", type: .int, .notNull)
+            .primaryKey("article_id", "tag_id")
+            .run()
+        try await db.create(index: "article_tag_tag").on("article_tag").column("tag_id").run()
+
+        try await db.create(table: "correction")
+            .column("id", type: .bigint, .primaryKey(autoIncrement: true))
+            .column("article_id", type: .bigint, .notNull, .references("article", "id", onDelete: .cascade))
+            .column("kind", type: .text, .notNull)
+            .column("body", type: .text, .notNull)
+            .column("created_at", type: .bigint, .notNull)
+            .run()
+        try await db.create(index: "correction_article").on("correction").column("article_id").run()
+
+        try await db.create(table: "page")
+            .column("id", type: .bigint, .primaryKey(autoIncrement: true))
+            .column("slug", type: .text, .notNull, .unique)
+            .column("title", type: .text, .notNull)
+            .column("summary", type: .text, .notNull, .default(""))
+            .column("body_markdown", type: .text, .notNull)
+            .column("body_html", type: .text, .notNull)
+            .column("modified_at", type: .bigint, .notNull)
+            .run()
+    }
+}

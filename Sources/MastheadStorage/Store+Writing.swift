@@ -1,0 +1,201 @@
+import Foundation
+import MastheadCore
+import SQLKit
+
+/// An article ready to be stored: its checked source, rendered body and stored image.
+public struct ArticleRecord: Sendable {
+    public var source: ArticleSource
+    public var bodyHTML: String
+    public var image: FeaturedImage?
+
+    public init(source: ArticleSource, bodyHTML: String, image: FeaturedImage?) {
+        self.source = source
+        self.bodyHTML = bodyHTML
+        self.image = image
+    }
+}
+
+/// What an import did with one article.
+public struct ImportedArticle: Sendable, Equatable {
+    public var slug: String
+    /// The public URL path, e.g. `/world/harbour-strike-ends/`.
+    public var path: String
+    public var status: ArticleStatus
+    /// True when the slug was new, false when an existing article was updated.
+    public var created: Bool
+}
+
+extension Store {
+    /// Stores `records` in one transaction: all of them, or none if any fails.
+    /// An existing slug is updated in place; unknown sections, tags and authors are created.
+    public func importArticles(_ records: [ArticleRecord], now: Date = .now) async throws -> [ImportedArticle] {
+        var seen: [String: String] = [:]
+        for record in records {
+            if let other = seen[record.source.slug] {
+                throw MastheadError(
+                    .invalidInput, "slug '\(record.source.slug)' is also used by \(other)",
+                    location: .init(file: record.source.file, field: "slug"))
+            }
+            seen[record.source.slug] = record.source.file
+        }
+        return try await writeContent { db in
+            var imported: [ImportedArticle] = []
+            for record in records {
+                imported.append(try await Self.save(record, in: db, now: now))
+            }
+            return imported
+        }
+    }
+
+    private static func save(_ record: ArticleRecord, in db: any SQLDatabase, now: Date) async throws -> ImportedArticle {
+        let source = record.source
+        let section = try await ensureSection(named: source.sectionName, in: db)
+        let authorIDs = try await source.authorNames.asyncMap { try await ensureAuthor(named: $0, in: db) }
+        let tagIDs = try await source.tagNames.asyncMap { try await ensureTag(named: $0, in: db) }
+        let existing = try await db.raw("SELECT id, published_at FROM article WHERE slug = \(bind: source.slug)").first()
+        let existingPublishedAt = try existing?.decode(column: "published_at", as: Int64.self)
+        let publishedAt = source.publishedAt?.epochSeconds ?? existingPublishedAt ?? now.epochSeconds
+        let image = record.image
+        let articleID: Int64
+        if let existing {
+            articleID = try existing.decode(column: "id", as: Int64.self)
+            try await db.raw("""
+                UPDATE article SET title = \(bind: source.title), summary = \(bind: source.summary),
+                  body_markdown = \(bind: source.bodyMarkdown), body_html = \(bind: record.bodyHTML),
+                  section_id = \(bind: section.id), status = \(bind: source.status.rawValue),
+                  published_at = \(bind: publishedAt), updated_at = \(bind: source.updatedAt?.epochSeconds),
+                  image_source = \(bind: image?.source), image_alt = \(bind: image?.alt ?? ""),
+                  image_caption = \(bind: image?.caption ?? ""), image_credit = \(bind: image?.credit ?? ""),
+                  image_width = \(bind: image?.width), image_height = \(bind: image?.height),
+                  disclaimer = \(bind: source.disclaimer ? 1 : 0), modified_at = \(bind: now.epochSeconds)
+                WHERE id = \(bind: articleID)
+                """).run()
+            try await db.raw("DELETE FROM article_author WHERE article_id = \(bind: articleID)").run()
+            try await db.raw("DELETE FROM article_tag WHERE article_id = \(bind: articleID)").run()
+        } else {
+            guard let row = try await db.raw("""
+                INSERT INTO article (slug, title, summary, body_markdown, body_html, section_id, status, published_at,
+                  updated_at, image_source, image_alt, image_caption, image_credit, image_width, image_height,
+                  disclaimer, created_at, modified_at)
+                VALUES (\(bind: source.slug), \(bind: source.title), \(bind: source.summary), \(bind: source.bodyMarkdown),
+                  \(bind: record.bodyHTML), \(bind: section.id), \(bind: source.status.rawValue), \(bind: publishedAt),
+                  \(bind: source.updatedAt?.epochSeconds), \(bind: image?.source), \(bind: image?.alt ?? ""),
+                  \(bind: image?.caption ?? ""), \(bind: image?.credit ?? ""), \(bind: image?.width), \(bind: image?.height),
+                  \(bind: source.disclaimer ? 1 : 0), \(bind: now.epochSeconds), \(bind: now.epochSeconds))
+                RETURNING id
+                """).first()
+            else { throw MastheadError(.storage, "inserting article '\(source.slug)' returned no id") }
+            articleID = try row.decode(column: "id", as: Int64.self)
+        }
+        for (position, authorID) in authorIDs.enumerated() {
+            try await db.raw("INSERT INTO article_author (article_id, author_id, position) VALUES (\(bind: articleID), \(bind: authorID), \(bind: position))").run()
+        }
+        for (position, tagID) in tagIDs.enumerated() {
+            try await db.raw("INSERT INTO article_tag (article_id, tag_id, position) VALUES (\(bind: articleID), \(bind: tagID), \(bind: position))").run()
+        }
+        return ImportedArticle(slug: source.slug, path: "/\(section.slug)/\(source.slug)/", status: source.status, created: existing == nil)
+    }
+
+    /// Creates any of `names` that are not sections yet, in the order given; returns all of them.
+    @discardableResult
+    public func ensureSections(_ names: [String]) async throws -> [Section] {
+        try await writeContent { db in try await names.asyncMap { try await Self.ensureSection(named: $0, in: db) } }
+    }
+
+    /// Creates or updates the author profile for `name` (matched by its slug).
+    @discardableResult
+    public func saveAuthor(name: String, title: String, bioHTML: String) async throws -> Author {
+        try await writeContent { db in
+            let id = try await Self.ensureAuthor(named: name, in: db)
+            try await db.raw("UPDATE author SET name = \(bind: name), title = \(bind: title), bio_html = \(bind: bioHTML) WHERE id = \(bind: id)").run()
+            return Author(id: id, slug: Slug.make(from: name), name: name, title: title, bioHTML: bioHTML)
+        }
+    }
+
+    /// Creates or replaces the standing page at `slug`.
+    public func savePage(slug: String, title: String, summary: String, markdown: String, html: String, now: Date = .now) async throws {
+        guard Slug.isValid(slug), !ReservedPaths.segments.contains(slug) else {
+            throw MastheadError(.invalidInput, "'\(slug)' cannot be a page address", location: .init(field: "slug"))
+        }
+        try await writeContent { db in
+            if try await db.raw("SELECT id FROM section WHERE slug = \(bind: slug)").first() != nil {
+                throw MastheadError(.invalidInput, "'/\(slug)/' is already a section's address", location: .init(field: "slug"))
+            }
+            try await db.raw("""
+                INSERT INTO page (slug, title, summary, body_markdown, body_html, modified_at)
+                VALUES (\(bind: slug), \(bind: title), \(bind: summary), \(bind: markdown), \(bind: html), \(bind: now.epochSeconds))
+                ON CONFLICT (slug) DO UPDATE SET title = excluded.title, summary = excluded.summary,
+                  body_markdown = excluded.body_markdown, body_html = excluded.body_html, modified_at = excluded.modified_at
+                """).run()
+        }
+    }
+
+    /// Appends a correction or update note to the article at `slug`, and marks the article updated.
+    @discardableResult
+    public func addCorrection(articleSlug: String, kind: Correction.Kind, text: String, at time: Date = .now) async throws -> Correction {
+        let text = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty else {
+            throw MastheadError(.invalidInput, "a correction needs its text", location: .init(field: "text"))
+        }
+        return try await writeContent { db in
+            guard let article = try await db.raw("SELECT id FROM article WHERE slug = \(bind: articleSlug)").first() else {
+                throw MastheadError(.notFound, "there is no article with slug '\(articleSlug)'", location: .init(field: "slug"))
+            }
+            let articleID = try article.decode(column: "id", as: Int64.self)
+            guard let row = try await db.raw(
+                "INSERT INTO correction (article_id, kind, body, created_at) VALUES (\(bind: articleID), \(bind: kind.rawValue), \(bind: text), \(bind: time.epochSeconds)) RETURNING id"
+            ).first() else { throw MastheadError(.storage, "inserting a correction returned no id") }
+            try await db.raw(
+                "UPDATE article SET updated_at = \(bind: time.epochSeconds), modified_at = \(bind: time.epochSeconds) WHERE id = \(bind: articleID)"
+            ).run()
+            return Correction(id: try row.decode(column: "id", as: Int64.self), kind: kind, text: text, createdAt: time)
+        }
+    }
+
+    // MARK: Find or create
+
+    private static func ensureSection(named name: String, in db: any SQLDatabase) async throws -> Section {
+        let slug = Slug.make(from: name)
+        if let row = try await db.raw("SELECT id, slug, name FROM section WHERE slug = \(bind: slug)").first() {
+            return try Self.section(row)
+        }
+        if try await db.raw("SELECT id FROM page WHERE slug = \(bind: slug)").first() != nil {
+            throw MastheadError(.invalidInput, "section '\(name)' would take the address of the page '/\(slug)/'", location: .init(field: "section"))
+        }
+        guard let row = try await db.raw("""
+            INSERT INTO section (slug, name, position)
+            VALUES (\(bind: slug), \(bind: name), (SELECT COALESCE(MAX(position), 0) + 1 FROM section))
+            RETURNING id
+            """).first()
+        else { throw MastheadError(.storage, "inserting section '\(name)' returned no id") }
+        return Section(id: try row.decode(column: "id", as: Int64.self), slug: slug, name: name)
+    }
+
+    private static func ensureAuthor(named name: String, in db: any SQLDatabase) async throws -> Int64 {
+        try await ensureRow(table: "author", name: name, in: db)
+    }
+
+    private static func ensureTag(named name: String, in db: any SQLDatabase) async throws -> Int64 {
+        try await ensureRow(table: "tag", name: name, in: db)
+    }
+
+    /// The id of the row of `table` whose slug is `name`'s, inserted if missing.
+    private static func ensureRow(table: String, name: String, in db: any SQLDatabase) async throws -> Int64 {
+        let slug = Slug.make(from: name)
+        if let row = try await db.raw("SELECT id FROM \(ident: table) WHERE slug = \(bind: slug)").first() {
+            return try row.decode(column: "id", as: Int64.self)
+        }
+        guard let row = try await db.raw("INSERT INTO \(ident: table) (slug, name) VALUES (\(bind: slug), \(bind: name)) RETURNING id").first() else {
+            throw MastheadError(.storage, "inserting \(table) '\(name)' returned no id")
+        }
+        return try row.decode(column: "id", as: Int64.self)
+    }
+}
+
+extension Sequence {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var results: [T] = []
+        for element in self { results.append(try await transform(element)) }
+        return results
+    }
+}

@@ -1,0 +1,198 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import MastheadApp
+import MastheadCore
+import MastheadStorage
+
+@main
+struct Masthead: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "masthead",
+        abstract: "Masthead serves a news site: articles, sections, tags and authors, from one binary.",
+        discussion: """
+            Configuration comes from masthead.yaml (or --config FILE), then MASTHEAD_* environment \
+            variables, then command-line options. With none, the site lives in ./data as an SQLite file.
+            See docs/configuration.md for every setting.
+            """,
+        subcommands: [Serve.self, Migrate.self, ImportMarkdown.self, LoadDemo.self, AddCorrection.self],
+        defaultSubcommand: Serve.self)
+}
+
+/// Options every command shares.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Configuration file (YAML).", valueName: "file"))
+    var config: String?
+
+    @Option(name: .long, help: ArgumentHelp("Data folder: database and media (MASTHEAD_DATA_DIR).", valueName: "path"))
+    var dataDir: String?
+
+    @Option(name: .long, help: ArgumentHelp("Database URL, e.g. sqlite:///srv/news/site.sqlite (MASTHEAD_DATABASE_URL).", valueName: "url"))
+    var databaseURL: String?
+
+    func load(_ extra: [String: String] = [:]) async throws -> (AppConfiguration, Logger) {
+        var overrides = extra
+        overrides["data_dir"] = dataDir
+        overrides["database_url"] = databaseURL
+        let configuration = try await AppConfiguration.load(file: config, overrides: overrides)
+        var logger = Logger(label: "masthead")
+        logger.logLevel = configuration.logLevel
+        return (configuration, logger)
+    }
+}
+
+/// Runs `body` with an open site, printing a Masthead error plainly and exiting 1.
+func withSite<T>(_ configuration: AppConfiguration, _ logger: Logger, _ body: (Site) async throws -> T) async throws -> T {
+    let site = try await reportingErrors { try await Site.open(configuration, logger: logger) }
+    do {
+        let result = try await reportingErrors { try await body(site) }
+        await site.store.close()
+        return result
+    } catch {
+        await site.store.close()
+        throw error
+    }
+}
+
+/// Turns Masthead errors into one clear line on standard error and exit status 1.
+func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as MastheadError {
+        FileHandle.standardError.write(Data("masthead: error: \(error)\n".utf8))
+        throw ExitCode.failure
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the site over HTTP.",
+        discussion: "Migrates the database first. Stops gracefully on SIGINT or SIGTERM.")
+
+    @OptionGroup var options: GlobalOptions
+
+    @Option(name: .long, help: ArgumentHelp("Address to listen on (MASTHEAD_HOST).", valueName: "host"))
+    var host: String?
+
+    @Option(name: .long, help: ArgumentHelp("Port to listen on (MASTHEAD_PORT).", valueName: "port"))
+    var port: Int?
+
+    @Flag(name: .long, help: "Load the demo newsroom from ./Demo first if the site has no articles.")
+    var demoIfEmpty = false
+
+    func run() async throws {
+        var extra: [String: String] = [:]
+        extra["host"] = host
+        extra["port"] = port.map(String.init)
+        let (configuration, logger) = try await reportingErrors { try await options.load(extra) }
+        let site = try await reportingErrors { try await Site.open(configuration, logger: logger) }
+        if demoIfEmpty, try await site.store.isEmpty() {
+            let imported = try await reportingErrors { try await DemoContent().load(into: site.importer) }
+            logger.info("loaded the demo newsroom", metadata: ["masthead.articles": "\(imported.count)"])
+        }
+        logger.info("serving", metadata: ["masthead.url": "\(configuration.site.baseURL)", "masthead.database": "\(configuration.database)"])
+        try await buildApplication(site: site).runService()
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create or update the database schema, then exit.")
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() async throws {
+        let (configuration, logger) = try await reportingErrors { try await options.load() }
+        try await withSite(configuration, logger) { _ in
+            print("Database \(configuration.database) is at schema version \(Store.schemaVersion).")
+        }
+    }
+}
+
+struct ImportMarkdown: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import-markdown",
+        abstract: "Import articles from Markdown files with YAML front matter.",
+        discussion: """
+            PATH may be files or folders (searched for .md files). Front matter fields: title (required), \
+            slug, section, tags, authors, date, updated, summary, image, image_alt, image_caption, \
+            image_credit, disclaimer, status. Unknown sections, tags and authors are created; an existing \
+            slug is updated. All files are imported in one transaction: one bad file and nothing is imported.
+            Prints one line per article: its URL path.
+            """)
+
+    @OptionGroup var options: GlobalOptions
+
+    @Flag(name: .long, help: "Import the files as standing pages (About, Privacy…) instead of articles.")
+    var pages = false
+
+    @Argument(help: ArgumentHelp("Markdown files or folders.", valueName: "path"))
+    var paths: [String]
+
+    func run() async throws {
+        let (configuration, logger) = try await reportingErrors { try await options.load() }
+        try await withSite(configuration, logger) { site in
+            if pages {
+                for path in try await site.importer.importPages(from: paths) { print(path) }
+            } else {
+                for article in try await site.importer.importArticles(from: paths) {
+                    let note = article.status == .published ? "" : "  (\(article.status.rawValue), not public)"
+                    print(article.path + note)
+                }
+            }
+        }
+    }
+}
+
+struct LoadDemo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "load-demo",
+        abstract: "Load the demo newsroom (articles, authors, pages) from a folder.")
+
+    @OptionGroup var options: GlobalOptions
+
+    @Option(name: .long, help: ArgumentHelp("The demo folder.", valueName: "path"))
+    var from = "Demo"
+
+    @Flag(name: .long, help: "Do nothing if the site already has articles.")
+    var ifEmpty = false
+
+    func run() async throws {
+        let (configuration, logger) = try await reportingErrors { try await options.load() }
+        try await withSite(configuration, logger) { site in
+            if ifEmpty, try await !site.store.isEmpty() {
+                print("The site already has articles; the demo was not loaded.")
+                return
+            }
+            for article in try await DemoContent(directory: from).load(into: site.importer) { print(article.path) }
+        }
+    }
+}
+
+struct AddCorrection: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add-correction",
+        abstract: "Append a correction or update note to a published article.")
+
+    @OptionGroup var options: GlobalOptions
+
+    @Option(name: .long, help: "correction or update.")
+    var kind = "correction"
+
+    @Argument(help: "The article's slug.")
+    var slug: String
+
+    @Argument(help: "The text of the note.")
+    var text: String
+
+    func run() async throws {
+        let (configuration, logger) = try await reportingErrors { try await options.load() }
+        guard let kind = Correction.Kind(rawValue: kind) else {
+            throw ValidationError("--kind must be 'correction' or 'update'")
+        }
+        try await withSite(configuration, logger) { site in
+            let note = try await site.store.addCorrection(articleSlug: slug, kind: kind, text: text)
+            print("Added \(note.kind.rawValue) to \(slug).")
+        }
+    }
+}
