@@ -63,7 +63,7 @@ let package = Package(
         ),
         .target(
             name: "MastheadTesting",
-            dependencies: ["MastheadApp", .product(name: "HummingbirdTesting", package: "hummingbird")]
+            dependencies: ["MastheadApp", "MastheadImaging", .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
         .testTarget(name: "MastheadCoreTests", dependencies: ["MastheadCore", "MastheadTesting"]),
         .testTarget(name: "MastheadStorageTests", dependencies: ["MastheadStorage", "MastheadTesting"]),

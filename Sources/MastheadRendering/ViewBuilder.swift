@@ -41,7 +41,7 @@ public struct ViewBuilder: Sendable {
             section: LinkView(name: article.section.name, path: article.section.path, separator: ""),
             related: related.map(card),
             tags: article.tags.map { tag in
-                HashtagView(hashtag: "#" + tag.name.split(whereSeparator: { $0.isWhitespace }).joined(), name: tag.name, path: tag.path)
+                HashtagView(hashtag: Self.hashtag(tag.name), name: tag.name, path: tag.path)
             },
             disclaimer: article.disclaimer ? site.disclaimer : nil,
             tipPrompt: site.tipPrompt)
@@ -133,6 +133,12 @@ public struct ViewBuilder: Sendable {
             let remaining = items.count - index - 1
             return LinkView(name: item.name, path: item.path, separator: remaining > 1 ? ", " : remaining == 1 ? " and " : "")
         }
+    }
+
+    /// A tag name as a hashtag: "climate change" → "#ClimateChange", "COVID-19" → "#COVID19".
+    public static func hashtag(_ name: String) -> String {
+        let words = name.split(whereSeparator: { !$0.isLetter && !$0.isNumber })
+        return "#" + words.map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
     }
 
     /// `date` in the site's time zone, as ISO 8601 with offset and in words.

@@ -23,6 +23,13 @@ public struct ImportedArticle: Sendable, Equatable {
     public var status: ArticleStatus
     /// True when the slug was new, false when an existing article was updated.
     public var created: Bool
+
+    public init(slug: String, path: String, status: ArticleStatus, created: Bool) {
+        self.slug = slug
+        self.path = path
+        self.status = status
+        self.created = created
+    }
 }
 
 extension Store {

@@ -32,8 +32,8 @@ struct PublicSiteController: Sendable {
             router.on("/author/:slug/page/:page", method: method) { request, context in
                 try await author(request, slug: try context.parameters.require("slug"), page: try pageNumber(context))
             }
-            router.on("/:first", method: method) { request, context in
-                try await sectionOrPage(request, slug: try context.parameters.require("first"))
+            router.on("/:section", method: method) { request, context in
+                try await sectionOrPage(request, slug: try context.parameters.require("section"))
             }
             router.on("/:section/page/:page", method: method) { request, context in
                 try await section(request, slug: try context.parameters.require("section"), page: try pageNumber(context))
@@ -51,14 +51,11 @@ struct PublicSiteController: Sendable {
             let now = Date.now
             let sections = try await store.sections()
             let recent = try await store.publishedArticles(limit: 7, now: now)
-            var shown = Set(recent.map(\.id))
+            // Section blocks repeat the latest stories where they belong, but never the lead.
             var blocks: [(Section, [Article])] = []
             for section in sections {
-                let articles = try await store.publishedArticles(.init(sectionID: section.id), limit: 3 + 7, now: now)
-                    .filter { !shown.contains($0.id) }
-                    .prefix(3)
-                shown.formUnion(articles.map(\.id))
-                blocks.append((section, Array(articles)))
+                let articles = try await store.publishedArticles(.init(sectionID: section.id, excludingID: recent.first?.id), limit: 3, now: now)
+                blocks.append((section, articles))
             }
             let view = views.homePage(lead: recent.first, latest: Array(recent.dropFirst()), sectionBlocks: blocks, sections: sections)
             return try theme.render(view, template: "home")
@@ -106,7 +103,7 @@ struct PublicSiteController: Sendable {
         return try await cached(request) {
             guard let tag = try await store.tag(slug: slug) else { throw HTTPError(.notFound) }
             return try await list(
-                kind: "Tag", heading: "#" + tag.name.split(whereSeparator: { $0.isWhitespace }).joined(),
+                kind: "Tag", heading: ViewBuilder.hashtag(tag.name),
                 description: "Stories tagged \(tag.name) from \(views.site.title).",
                 basePath: tag.path, page: page, filter: .init(tagID: tag.id))
         }
