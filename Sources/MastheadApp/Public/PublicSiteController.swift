@@ -63,6 +63,8 @@ struct PublicSiteController: Sendable {
     }
 
     private func article(_ request: Request, sectionSlug: String, slug: String) async throws -> Response {
+        // The site's own folders (/assets/, /media/) are never sections: leave them to the file server.
+        guard !ReservedPaths.segments.contains(sectionSlug) else { throw HTTPError(.notFound) }
         if let redirect = trailingSlashRedirect(request) { return redirect }
         return try await cached(request) {
             guard let article = try await store.article(slug: slug), article.status == .published, article.publishedAt <= .now else {
@@ -77,6 +79,7 @@ struct PublicSiteController: Sendable {
     }
 
     private func sectionOrPage(_ request: Request, slug: String) async throws -> Response {
+        guard !ReservedPaths.segments.contains(slug) else { throw HTTPError(.notFound) }
         if let redirect = trailingSlashRedirect(request) { return redirect }
         if try await store.section(slug: slug) != nil {
             return try await section(request, slug: slug, page: 1)
@@ -89,6 +92,7 @@ struct PublicSiteController: Sendable {
     }
 
     private func section(_ request: Request, slug: String, page: Int) async throws -> Response {
+        guard !ReservedPaths.segments.contains(slug) else { throw HTTPError(.notFound) }
         if let redirect = trailingSlashRedirect(request) { return redirect }
         return try await cached(request) {
             guard let section = try await store.section(slug: slug) else { throw HTTPError(.notFound) }

@@ -26,6 +26,7 @@ struct ContentWatcher: Service {
                 nextPublication = try await store.nextPublicationTime()
                 logger.debug("content changed; page cache emptied", metadata: ["masthead.content.version": "\(current)"])
             } catch {
+                if Task.isCancelled || Task.isShuttingDownGracefully { break }
                 logger.warning("cannot read the content version", metadata: ["masthead.error": "\(error)"])
             }
         }
