@@ -1,0 +1,89 @@
+import Foundation
+import MastheadApp
+import MastheadCore
+import MastheadTesting
+import Testing
+
+@Suite struct ImporterTests {
+    @Test func importsImagesWithTheirSizeIntoTheMediaFolder() async throws {
+        try await withTestSite { test in
+            try test.writeJPEG("in/photo one.jpg", width: 400, height: 300)
+            try test.writeArticle("in/story.md", frontMatter: [
+                "title: Harbour at dawn", "section: World", "image: photo one.jpg", "image_caption: The harbour.",
+            ])
+            let imported = try await test.importArticles(test.directory + "/in")
+            #expect(imported.map(\.path) == ["/world/harbour-at-dawn/"])
+            let article = try #require(try await test.site.store.article(slug: "harbour-at-dawn"))
+            let image = try #require(article.image)
+            #expect(image.source == "harbour-at-dawn/photo-one.jpg")
+            #expect(image.width == 400 && image.height == 300)
+            // No alt text given: the caption stands in, so the picture is never undescribed.
+            #expect(image.alt == "The harbour.")
+            #expect(FileManager.default.fileExists(atPath: test.site.configuration.mediaDirectory + "/harbour-at-dawn/photo-one.jpg"))
+        }
+    }
+
+    @Test func oneBadFileStopsTheWholeImportAndNamesFileLineAndField() async throws {
+        try await withTestSite { test in
+            try test.writeJPEG("batch/a.jpg")
+            try test.writeArticle("batch/1-good.md", frontMatter: ["title: Good story", "section: World", "image: a.jpg"])
+            try test.writeArticle("batch/2-bad.md", frontMatter: ["title: Bad story", "section: World", "date: 31/31/2026"])
+            await #expect {
+                try await test.importArticles(test.directory + "/batch")
+            } throws: { error in
+                let error = error as! MastheadError
+                return error.location?.file?.hasSuffix("2-bad.md") == true && error.location?.line == 4 && error.location?.field == "date"
+            }
+            #expect(try await test.site.store.isEmpty())
+            #expect(try await test.site.store.sections().isEmpty)
+            let media = (try? FileManager.default.subpathsOfDirectory(atPath: test.site.configuration.mediaDirectory)) ?? []
+            #expect(media.filter { !$0.hasSuffix("/") && $0.contains(".") }.isEmpty, "no image left behind: \(media)")
+        }
+    }
+
+    @Test func missingOrBrokenImagesAreNamed() async throws {
+        try await withTestSite { test in
+            try test.writeArticle("m/1.md", frontMatter: ["title: A", "section: World", "image: nowhere.jpg"])
+            await #expect {
+                try await test.importArticles(test.directory + "/m")
+            } throws: { error in
+                let error = error as! MastheadError
+                return error.location?.field == "image" && error.location?.line == 4
+            }
+            try test.write("this is not a JPEG", to: "b/fake.jpg")
+            try test.writeArticle("b/1.md", frontMatter: ["title: B", "section: World", "image: fake.jpg"])
+            await #expect {
+                try await test.importArticles(test.directory + "/b")
+            } throws: { error in
+                (error as! MastheadError).location?.field == "image"
+            }
+            #expect(try await test.site.store.isEmpty())
+        }
+    }
+
+    @Test func emptyOrMissingPathsAreErrors() async throws {
+        try await withTestSite { test in
+            try FileManager.default.createDirectory(atPath: test.directory + "/empty", withIntermediateDirectories: true)
+            await #expect(throws: MastheadError.self) { try await test.importArticles(test.directory + "/empty") }
+            await #expect(throws: MastheadError.self) { try await test.importArticles(test.directory + "/missing") }
+        }
+    }
+
+    @Test func theDemoNewsroomLoadsCompletely() async throws {
+        try await withTestSite { test in
+            let imported = try await DemoContent(directory: TestSite.repositoryRoot + "/Demo").load(into: test.site.importer)
+            #expect(imported.count >= 12)
+            let store = test.site.store
+            #expect(try await store.sections().map(\.name) == ["World", "Politics", "Business", "Technology", "Science", "Opinion"])
+            let articles = try await store.publishedArticles(limit: 100, now: .distantFuture)
+            #expect(Set(articles.flatMap(\.authors).map(\.slug)).count >= 3)
+            #expect(articles.allSatisfy { $0.image?.width == 1600 && !$0.tags.isEmpty })
+            #expect(articles.contains { $0.section.name == "Opinion" && $0.disclaimer })
+            var corrected = 0
+            for article in articles where try await store.article(slug: article.slug)?.corrections.isEmpty == false { corrected += 1 }
+            #expect(corrected >= 1)
+            #expect(try await store.page(slug: "about") != nil)
+            #expect(try await store.page(slug: "privacy") != nil)
+        }
+    }
+}
