@@ -5,7 +5,7 @@ import CCmarkGFM
 /// autolinks, task lists and footnotes.
 ///
 /// Raw HTML in the source is shown as text unless the site trusts its authors' HTML.
-/// Headings in a body start at `h2`, so the page keeps its one `h1` for the headline.
+/// A body's headings start at `h2`, so the page keeps its one `h1` for the headline.
 public struct MarkdownRenderer: Sendable {
     /// Whether raw HTML in Markdown passes through (with GitHub's tag filter) instead of being escaped.
     public var trustsHTML: Bool
@@ -42,7 +42,7 @@ public struct MarkdownRenderer: Sendable {
         return String(cString: rendered)
     }
 
-    /// Demotes headings by one level and, unless HTML is trusted, turns raw HTML into text.
+    /// Moves headings to start at `h2` and, unless HTML is trusted, turns raw HTML into text.
     private func adjust(_ document: OpaquePointer) {
         var headings: [OpaquePointer] = []
         var rawHTML: [OpaquePointer] = []
@@ -56,8 +56,11 @@ public struct MarkdownRenderer: Sendable {
             default: break
             }
         }
+        // The body's top heading level becomes h2, the levels under it follow, so the page's
+        // outline runs h1 (headline) → h2 → h3 with no gap whatever level the author started at.
+        let topLevel = headings.map { cmark_node_get_heading_level($0) }.min() ?? 2
         for heading in headings {
-            cmark_node_set_heading_level(heading, min(6, cmark_node_get_heading_level(heading) + 1))
+            cmark_node_set_heading_level(heading, min(6, max(2, cmark_node_get_heading_level(heading) - topLevel + 2)))
         }
         guard !trustsHTML else { return }
         for node in rawHTML {

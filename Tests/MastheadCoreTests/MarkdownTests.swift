@@ -40,6 +40,9 @@ import Testing
         #expect(html.contains("<h3>Smaller</h3>"))
         #expect(html.contains("<h6>Smallest</h6>"))
         #expect(!html.contains("<h1"))
+        let fromLevelTwo = renderer.html(from: "## Part one\n\n### Detail\n")
+        #expect(fromLevelTwo.contains("<h2>Part one</h2>") && fromLevelTwo.contains("<h3>Detail</h3>"))
+        #expect(renderer.html(from: "#### Deep only\n").contains("<h2>Deep only</h2>"))
     }
 
     @Test func plainTextDropsTagsAndDecodesEntities() {

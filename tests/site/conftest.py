@@ -1,0 +1,125 @@
+"""Fixtures for the site tests: a real Masthead server on loopback with the demo newsroom,
+the command-line tool against the same data folder, and headless Chromium."""
+import os
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import zlib
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+
+ROOT = Path(__file__).resolve().parents[2]
+BINARY = Path(os.environ.get("MASTHEAD_BIN", ROOT / ".build/debug/masthead"))
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RunningSite:
+    def __init__(self, directory):
+        self.directory = Path(directory)
+        self.data = self.directory / "data"
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = self.directory / "server.log"
+        self.process = None
+
+    def start(self):
+        self.log = open(self.log_path, "w")
+        self.process = subprocess.Popen(
+            [str(BINARY), "serve", "--data-dir", str(self.data), "--port", str(self.port), "--demo-if-empty"],
+            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, env=self.env())
+        deadline = time.time() + 180
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"masthead exited early:\n{self.log_path.read_text()}")
+            try:
+                with urllib.request.urlopen(self.base + "/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, OSError):
+                time.sleep(0.3)
+        raise RuntimeError("masthead did not answer /healthz within 180 s")
+
+    def env(self):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MASTHEAD_")}
+        env["MASTHEAD_BASE_URL"] = self.base
+        return env
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                return self.process.wait(timeout=20)
+            finally:
+                self.log.close()
+        return self.process.returncode if self.process else None
+
+    def cli(self, *args):
+        """Runs `masthead ARGS --data-dir DATA` as an operator would, while the server runs."""
+        return subprocess.run(
+            [str(BINARY), *args, "--data-dir", str(self.data)], cwd=ROOT, capture_output=True, text=True,
+            env=self.env(), timeout=120)
+
+    def get(self, path, headers=None):
+        request = urllib.request.Request(self.base + path, headers=headers or {})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, dict(response.headers), response.read().decode("utf-8")
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers), error.read().decode("utf-8")
+
+
+@pytest.fixture(scope="session")
+def site():
+    if not BINARY.exists():
+        pytest.fail(f"{BINARY} is missing: run `swift build` first (make test does)")
+    directory = tempfile.mkdtemp(prefix="masthead-site-")
+    running = RunningSite(directory)
+    running.start()
+    yield running
+    code = running.stop()
+    log = running.log_path.read_text()
+    shutil.rmtree(directory, ignore_errors=True)
+    assert code == 0, f"masthead did not shut down cleanly (exit {code}):\n{log[-3000:]}"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000"):
+        options.add_argument(argument)
+    service = webdriver.ChromeService(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
+    driver = webdriver.Chrome(options=options, service=service)
+    yield driver
+    driver.quit()
+
+
+def write_png(path, width=800, height=450):
+    """A real PNG (an RGB gradient), written without any imaging library."""
+    rows = bytearray()
+    for y in range(height):
+        rows.append(0)
+        for x in range(width):
+            rows += bytes((x * 255 // width, y * 255 // height, 120))
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    Path(path).write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(bytes(rows), 6))
+        + chunk(b"IEND", b""))
