@@ -147,7 +147,12 @@ private struct FieldReader {
         guard let (node, _) = values[field] else { return [] }
         switch node {
         case .scalar(let scalar):
-            return scalar.string.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            // "A, B, C", or hashtags in one quoted string: "#China #Ukraine".
+            let text = scalar.string
+            let separators: Set<Character> = text.contains(",") ? [","] : text.hasPrefix("#") ? ["#"] : [","]
+            return text.split(whereSeparator: { separators.contains($0) })
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty }
         case .sequence(let sequence):
             return try sequence.map { item in
                 guard case .scalar(let scalar) = item else {
@@ -185,6 +190,7 @@ public enum DateParsing {
     private static let zonedFormats = [
         "yyyy-MM-dd'T'HH:mm:ssXXXXX", "yyyy-MM-dd'T'HH:mm:ss.SSSXXXXX", "yyyy-MM-dd'T'HH:mmXXXXX",
         "yyyy-MM-dd HH:mm:ssXXXXX", "yyyy-MM-dd HH:mmXXXXX", "yyyy-MM-dd HH:mm:ss XXXXX",
+        "yyyy-MM-dd'T'HH:mm:ssZ", "yyyy-MM-dd HH:mm:ss Z", "yyyy-MM-dd HH:mm Z", "EEE, dd MMM yyyy HH:mm:ss Z",
     ]
     private static let localFormats = [
         "yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd HH:mm", "yyyy-MM-dd",

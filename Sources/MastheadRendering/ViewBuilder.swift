@@ -31,6 +31,7 @@ public struct ViewBuilder: Sendable {
             summary: article.summary.nonEmpty,
             byline: links(article.authors.map { ($0.name, $0.path) }),
             hasByline: !article.authors.isEmpty,
+            authorNames: links(article.authors.map { ($0.name, $0.path) }).map { $0.name + $0.separator }.joined().nonEmpty,
             published: time(article.publishedAt),
             updated: article.updatedAt.flatMap { $0 > article.publishedAt ? time($0) : nil },
             image: article.image.map(image),
@@ -123,7 +124,7 @@ public struct ViewBuilder: Sendable {
 
     func image(_ image: FeaturedImage) -> ImageView {
         ImageView(
-            url: image.url, alt: image.alt, caption: image.caption.nonEmpty, credit: image.credit.nonEmpty,
+            url: image.url, absoluteURL: image.url.hasPrefix("/") ? site.absoluteURL(image.url) : image.url, alt: image.alt, caption: image.caption.nonEmpty, credit: image.credit.nonEmpty,
             width: image.width, height: image.height, hasFigcaption: !image.caption.isEmpty || !image.credit.isEmpty)
     }
 

@@ -46,6 +46,8 @@ public struct LinkView: Sendable {
 /// A picture with the words that go with it.
 public struct ImageView: Sendable {
     public var url: String
+    /// The same address with the site's origin, for metadata other sites read.
+    public var absoluteURL: String
     public var alt: String
     public var caption: String?
     public var credit: String?
@@ -80,6 +82,8 @@ public struct ArticlePageView: Sendable {
     public var summary: String?
     public var byline: [LinkView]
     public var hasByline: Bool
+    /// The authors' names in one line, for `<meta name="author">`.
+    public var authorNames: String?
     public var published: TimeView
     public var updated: TimeView?
     public var image: ImageView?

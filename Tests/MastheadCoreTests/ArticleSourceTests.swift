@@ -52,6 +52,21 @@ import Testing
         #expect(source.publishedAt == nil)
     }
 
+    @Test func tagsMayBeOneStringOfHashtagsOrCommas() throws {
+        #expect(try parse("---\ntitle: A\ntags: \"#China #Ukraine #Trade talks\"\n---\nText\n").tagNames == ["China", "Ukraine", "Trade talks"])
+        #expect(try parse("---\ntitle: A\ntags: China, Ukraine\n---\nText\n").tagNames == ["China", "Ukraine"])
+        #expect(try parse("---\ntitle: A\nauthors: Jane Doe\n---\nText\n").authorNames == ["Jane Doe"])
+    }
+
+    @Test(arguments: [
+        "2026-11-28T14:30:00Z", "2026-11-28T15:30:00+01:00", "2026-11-28T14:30:00.000Z", "2026-11-28 15:30:00 +0100",
+        "2026-11-28T15:30:00+0100", "Sat, 28 Nov 2026 14:30:00 +0000", "2026-11-28 15:30",
+    ])
+    func readsCommonDateForms(text: String) throws {
+        let source = try parse("---\ntitle: A\ndate: \(text)\n---\nText\n")
+        #expect(source.publishedAt == ISO8601DateFormatter().date(from: "2026-11-28T14:30:00Z"), "\(text)")
+    }
+
     @Test func unknownFieldIsNamedWithItsLine() {
         #expect {
             try parse("---\ntitle: A\nsection: World\nheadline: B\n---\nText\n")
