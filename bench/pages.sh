@@ -16,7 +16,7 @@ MASTHEAD_PORT=18080
 NGINX_PORT=18081
 
 scripts/install-deps.sh bench
-swift build -c "$BUILD" --product masthead >/dev/null
+swift build -c "$BUILD" --product masthead >/dev/null 2>&1 || swift build -c "$BUILD" --product masthead
 BIN=$(swift build -c "$BUILD" --show-bin-path)/masthead
 
 WORK=$(mktemp -d /tmp/masthead-bench.XXXXXX)
@@ -42,6 +42,7 @@ curl -fs "http://127.0.0.1:$MASTHEAD_PORT$ARTICLE" -o "$WORK/article.html"
 # --- nginx serving the same bytes -------------------------------------------------------------
 mkdir -p "$WORK/static$ARTICLE"
 cp "$WORK/article.html" "$WORK/static${ARTICLE}index.html"
+chmod a+x "$WORK" && chmod -R a+rX "$WORK/static"   # nginx workers run as another user
 cat >"$WORK/nginx.conf" <<NGINX
 worker_processes auto;
 pid $WORK/nginx.pid;
@@ -54,13 +55,14 @@ http {
   server {
     listen 127.0.0.1:$NGINX_PORT;
     root $WORK/static;
-    location / { try_files \$uri \$uri/index.html =404; }
+    index index.html;
   }
 }
 NGINX
 nginx -c "$WORK/nginx.conf"
 for _ in $(seq 50); do curl -fs "http://127.0.0.1:$NGINX_PORT$ARTICLE" >/dev/null 2>&1 && break; sleep 0.1; done
-cmp -s "$WORK/article.html" <(curl -fs "http://127.0.0.1:$NGINX_PORT$ARTICLE") || { echo "nginx does not serve the same bytes" >&2; exit 1; }
+curl -fs "http://127.0.0.1:$NGINX_PORT$ARTICLE" -o "$WORK/nginx-article.html" || true
+cmp -s "$WORK/article.html" "$WORK/nginx-article.html" || { echo "nginx does not serve the same bytes" >&2; cat "$WORK/nginx-error.log" >&2; exit 1; }
 
 measure() { # name url
   wrk -t"$THREADS" -c"$CONNECTIONS" -d2s "$2" >/dev/null   # warm-up
