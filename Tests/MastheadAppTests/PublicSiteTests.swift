@@ -218,6 +218,25 @@ import Testing
         }
     }
 
+    @Test func aCachedPageIsServedWithoutTouchingTheDatabase() async throws {
+        try await withTestSite { test in
+            try await seed(test)
+            let app = buildApplication(site: test.site)
+            try await app.test(.router) { client in
+                let paths = ["/", "/world/", "/world/harbour-strike-ends/", "/tag/labour/", "/author/amara-okafor/"]
+                var first: [String: String] = [:]
+                for path in paths { first[path] = String(buffer: try await get(client, path).body) }
+                // With the database closed, only the cache can answer.
+                await test.site.store.close()
+                for path in paths {
+                    let response = try await get(client, path)
+                    #expect(response.status == .ok, "\(path)")
+                    #expect(String(buffer: response.body) == first[path])
+                }
+            }
+        }
+    }
+
     @Test func contentChangesFromAnotherProcessReachTheSiteWithinASecond() async throws {
         try await withTestSite { test in
             try await seed(test)

@@ -81,10 +81,10 @@ struct PublicSiteController: Sendable {
     private func sectionOrPage(_ request: Request, slug: String) async throws -> Response {
         guard !ReservedPaths.segments.contains(slug) else { throw HTTPError(.notFound) }
         if let redirect = trailingSlashRedirect(request) { return redirect }
-        if try await store.section(slug: slug) != nil {
-            return try await section(request, slug: slug, page: 1)
-        }
         return try await cached(request) {
+            if let section = try await store.section(slug: slug) {
+                return try await sectionList(section, page: 1)
+            }
             guard let page = try await store.page(slug: slug) else { throw HTTPError(.notFound) }
             let view = views.staticPage(title: page.title, summary: page.summary, bodyHTML: page.bodyHTML, path: page.path, sections: try await store.sections())
             return try theme.render(view, template: "page")
@@ -96,10 +96,14 @@ struct PublicSiteController: Sendable {
         if let redirect = trailingSlashRedirect(request) { return redirect }
         return try await cached(request) {
             guard let section = try await store.section(slug: slug) else { throw HTTPError(.notFound) }
-            return try await list(
-                kind: "Section", heading: section.name, description: "The latest \(section.name) news from \(views.site.title).",
-                basePath: section.path, page: page, filter: .init(sectionID: section.id), currentSection: section)
+            return try await sectionList(section, page: page)
         }
+    }
+
+    private func sectionList(_ section: Section, page: Int) async throws -> String {
+        try await list(
+            kind: "Section", heading: section.name, description: "The latest \(section.name) news from \(views.site.title).",
+            basePath: section.path, page: page, filter: .init(sectionID: section.id), currentSection: section)
     }
 
     private func tag(_ request: Request, slug: String, page: Int) async throws -> Response {
