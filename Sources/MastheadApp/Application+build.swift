@@ -40,6 +40,7 @@ public struct Site: Sendable {
 public func buildRouter(site: Site) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: AccessLogMiddleware())
+    router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: ErrorPageMiddleware(store: site.store, theme: site.theme, views: site.views))
     router.add(middleware: FileMiddleware(
         site.theme.assetsDirectory, urlBasePath: "/assets",

@@ -71,6 +71,8 @@ import Testing
                 #expect(html.components(separatedBy: "<h1").count == 2, "exactly one h1")
                 #expect(!html.contains("<script>"))
                 #expect(response.headers[.setCookie] == nil)
+                #expect(response.headers[.contentSecurityPolicy]?.contains("script-src 'none'") == true)
+                #expect(response.headers[.xContentTypeOptions] == "nosniff")
             }
         }
     }
