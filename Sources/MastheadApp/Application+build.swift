@@ -33,6 +33,11 @@ public struct Site: Sendable {
             markdown: MarkdownRenderer(trustsHTML: configuration.trustsHTML))
     }
 
+    /// Creates the About and Privacy pages the footer links to, where the site has none.
+    public func ensureDefaultPages() async throws {
+        try await DefaultPages.ensure(in: store, site: configuration.site, markdown: MarkdownRenderer(trustsHTML: configuration.trustsHTML))
+    }
+
     var views: ViewBuilder { ViewBuilder(site: configuration.site, assetsVersion: theme.assetsVersion) }
 }
 

@@ -91,6 +91,7 @@ struct Serve: AsyncParsableCommand {
             let imported = try await reportingErrors { try await DemoContent().load(into: site.importer) }
             logger.info("loaded the demo newsroom", metadata: ["masthead.articles": "\(imported.count)"])
         }
+        try await reportingErrors { try await site.ensureDefaultPages() }
         logger.info("serving", metadata: ["masthead.url": "\(configuration.site.baseURL)", "masthead.database": "\(configuration.database)"])
         try await buildApplication(site: site).runService()
     }

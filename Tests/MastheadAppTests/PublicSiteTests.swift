@@ -108,6 +108,22 @@ import Testing
         }
     }
 
+    @Test func everyFooterLinkLeadsSomewhereOnANewSite() async throws {
+        try await withTestSite { test in
+            try await test.site.ensureDefaultPages()
+            try await buildApplication(site: test.site).test(.router) { client in
+                let home = String(buffer: try await get(client, "/").body)
+                let footer = try #require(home.range(of: "<footer"))
+                let links = home[footer.lowerBound...].matches(of: /href="(\/[^"]*)"/).map { String($0.output.1) }
+                #expect(links.count >= 3)
+                for link in links {
+                    #expect(try await get(client, link).status == .ok, "\(link)")
+                }
+                #expect(String(buffer: try await get(client, "/privacy/").body).contains("no cookies"))
+            }
+        }
+    }
+
     @Test func unknownAddressesGetTheThemedNotFoundPage() async throws {
         try await withTestSite { test in
             try await seed(test)
