@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // C libraries from Debian, each behind a small shim.
@@ -41,7 +42,7 @@ let package = Package(
         ),
         .target(
             name: "MastheadRendering",
-            dependencies: ["MastheadCore", .product(name: "Mustache", package: "swift-mustache")]
+            dependencies: ["MastheadCore", "MastheadImaging", .product(name: "Mustache", package: "swift-mustache")]
         ),
         .target(
             name: "MastheadImaging",
@@ -57,6 +58,7 @@ let package = Package(
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .executableTarget(
@@ -69,6 +71,7 @@ let package = Package(
         ),
         .testTarget(name: "MastheadCoreTests", dependencies: ["MastheadCore", "MastheadTesting"]),
         .testTarget(name: "MastheadStorageTests", dependencies: ["MastheadStorage", "MastheadTesting"]),
+        .testTarget(name: "MastheadImagingTests", dependencies: ["MastheadImaging", "MastheadTesting"]),
         .testTarget(
             name: "MastheadAppTests",
             dependencies: ["MastheadApp", "MastheadTesting", .product(name: "HummingbirdTesting", package: "hummingbird")]

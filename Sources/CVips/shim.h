@@ -31,6 +31,115 @@ static inline int masthead_vips_rgb_to_jpeg(const void *pixels, size_t size, int
     return result;
 }
 
+// Server settings: no operation cache (sources change on disk; every variant is cached on disk by
+// the caller) and a bounded thread count per operation.
+static inline void masthead_vips_configure(int threads) {
+    vips_cache_set_max(0);
+    vips_cache_set_max_mem(0);
+    vips_cache_set_max_files(0);
+    vips_concurrency_set(threads);
+}
+
+// What an image file is, from its header only: loader name (e.g. "jpegload"), size, bands and
+// page count (frames of an animation). No pixels are decoded.
+static inline int masthead_vips_inspect(const char *path, const char **loader, int *width, int *height,
+                                        int *bands, int *pages) {
+    *loader = vips_foreign_find_load(path);
+    if (*loader == NULL) return -1;
+    VipsImage *image = vips_image_new_from_file(path, "access", VIPS_ACCESS_SEQUENTIAL, NULL);
+    if (image == NULL) return -1;
+    *width = vips_image_get_width(image);
+    *height = vips_image_get_height(image);
+    *bands = vips_image_get_bands(image);
+    *pages = vips_image_get_n_pages(image);
+    g_object_unref(image);
+    return 0;
+}
+
+// Shrinks (never enlarges) the image at `path` to fit width × height, auto-rotated by its EXIF
+// orientation. crop: VIPS_INTERESTING_NONE to fit inside the box, or how to choose what to keep
+// when filling it. Refuses truncated or damaged files instead of padding them with grey.
+// The result is sRGB (or grey), 8 bits per band, with or without alpha as the source had it.
+static inline int masthead_vips_resize(const char *path, int width, int height, int crop, VipsImage **out) {
+    VipsImage *thumb = NULL;
+    if (vips_thumbnail(path, &thumb, width, "height", height, "size", VIPS_SIZE_DOWN, "crop", crop,
+                       "fail_on", VIPS_FAIL_ON_ERROR, NULL) != 0) return -1;
+    VipsInterpretation space = vips_image_guess_interpretation(thumb);
+    VipsImage *converted = thumb;
+    if (space != VIPS_INTERPRETATION_sRGB && space != VIPS_INTERPRETATION_B_W) {
+        if (vips_colourspace(thumb, &converted, VIPS_INTERPRETATION_sRGB, NULL) != 0) {
+            g_object_unref(thumb);
+            return -1;
+        }
+        g_object_unref(thumb);
+    }
+    if (vips_image_get_format(converted) != VIPS_FORMAT_UCHAR) {
+        VipsImage *cast = NULL;
+        if (vips_cast_uchar(converted, &cast, NULL) != 0) { g_object_unref(converted); return -1; }
+        g_object_unref(converted);
+        converted = cast;
+    }
+    *out = converted;
+    return 0;
+}
+
+// Blurs an image slightly, for the tiny placeholder shown while the real picture loads.
+static inline int masthead_vips_blur(VipsImage *in, double sigma, VipsImage **out) {
+    return vips_gaussblur(in, out, sigma, NULL);
+}
+
+static inline int masthead_vips_has_alpha(VipsImage *image) { return vips_image_hasalpha(image); }
+static inline int masthead_vips_width(VipsImage *image) { return vips_image_get_width(image); }
+static inline int masthead_vips_height(VipsImage *image) { return vips_image_get_height(image); }
+static inline void masthead_vips_unref(VipsImage *image) { g_object_unref(image); }
+
+// Output formats for masthead_vips_save.
+enum { MASTHEAD_JPEG = 0, MASTHEAD_PNG = 1, MASTHEAD_WEBP = 2, MASTHEAD_AVIF = 3 };
+
+// Encodes an image into a g_malloc'd buffer, with every piece of metadata (EXIF, GPS, XMP, IPTC)
+// left out. AVIF uses effort 0: nearly the bytes of the default effort at a tenth of the time.
+static inline int masthead_vips_save(VipsImage *in, int format, int quality, void **out, size_t *length) {
+    switch (format) {
+    case MASTHEAD_JPEG:
+        return vips_jpegsave_buffer(in, out, length, "Q", quality, "strip", TRUE, "optimize_coding", TRUE,
+                                    "interlace", TRUE, NULL);
+    case MASTHEAD_PNG:
+        return vips_pngsave_buffer(in, out, length, "strip", TRUE, "compression", 6, NULL);
+    case MASTHEAD_WEBP:
+        return vips_webpsave_buffer(in, out, length, "Q", quality, "strip", TRUE, "effort", 4, NULL);
+    case MASTHEAD_AVIF:
+        return vips_heifsave_buffer(in, out, length, "Q", quality, "strip", TRUE,
+                                    "compression", VIPS_FOREIGN_HEIF_COMPRESSION_AV1, "effort", 0, NULL);
+    default:
+        return -1;
+    }
+}
+
+// Whether this libvips can write a format (AVIF needs libheif with an AV1 encoder).
+static inline int masthead_vips_can_save(const char *operation) {
+    return vips_type_find("VipsOperation", operation) != 0;
+}
+
+// Whether an encoded image still carries EXIF or XMP metadata (used by tests and checks).
+static inline int masthead_vips_buffer_has_metadata(const void *data, size_t size) {
+    VipsImage *image = vips_image_new_from_buffer(data, size, "", NULL);
+    if (image == NULL) return -1;
+    int found = vips_image_get_typeof(image, VIPS_META_EXIF_NAME) != 0 || vips_image_get_typeof(image, VIPS_META_XMP_NAME) != 0;
+    g_object_unref(image);
+    return found;
+}
+
+// Size and orientation tag of an encoded image (orientation 1 when there is none).
+static inline int masthead_vips_buffer_header(const void *data, size_t size, int *width, int *height, int *bands) {
+    VipsImage *image = vips_image_new_from_buffer(data, size, "", NULL);
+    if (image == NULL) return -1;
+    *width = vips_image_get_width(image);
+    *height = vips_image_get_height(image);
+    *bands = vips_image_get_bands(image);
+    g_object_unref(image);
+    return 0;
+}
+
 // Frees a buffer that libvips allocated.
 static inline void masthead_vips_free(void *buffer) { g_free(buffer); }
 

@@ -2,6 +2,7 @@ import Configuration
 import Foundation
 import Logging
 import MastheadCore
+import MastheadImaging
 import MastheadStorage
 import SystemPackage
 
@@ -21,14 +22,23 @@ public struct AppConfiguration: Sendable {
     /// Whether raw HTML in Markdown bodies is passed through instead of shown as text.
     public var trustsHTML: Bool
     public var logLevel: Logger.Level
+    /// What images are accepted (file size, pixels, frames).
+    public var imageLimits: ImageLimits
+    /// The most disk the image variant cache may use.
+    public var imageCacheBytes: Int
+    /// The key that signs image URLs; when nil, one is kept in the data folder.
+    public var imageSecret: Data?
 
     /// The folder of uploaded and imported images, served under `/media/`.
     public var mediaDirectory: String { dataDirectory + "/media" }
+    /// The folder of image variants made from media.
+    public var imageCacheDirectory: String { dataDirectory + "/cache/images" }
 
     public init(
         site: SiteSettings = SiteSettings(), dataDirectory: String = "data", database: DatabaseURL? = nil,
         host: String = "127.0.0.1", port: Int = 8080, themeDirectory: String = "Themes/default",
-        trustsHTML: Bool = false, logLevel: Logger.Level = .info
+        trustsHTML: Bool = false, logLevel: Logger.Level = .info, imageLimits: ImageLimits = ImageLimits(),
+        imageCacheBytes: Int = 1024 * 1024 * 1024, imageSecret: Data? = nil
     ) {
         self.site = site
         self.dataDirectory = dataDirectory
@@ -38,6 +48,9 @@ public struct AppConfiguration: Sendable {
         self.themeDirectory = themeDirectory
         self.trustsHTML = trustsHTML
         self.logLevel = logLevel
+        self.imageLimits = imageLimits
+        self.imageCacheBytes = imageCacheBytes
+        self.imageSecret = imageSecret
     }
 
     /// The default configuration file, read when it exists and no other is named.
@@ -93,6 +106,16 @@ public struct AppConfiguration: Sendable {
         }
         let dataDirectory = try keys.string("data_dir") ?? "data"
         let database: DatabaseURL? = try keys.string("database_url").map { try DatabaseURL(parsing: $0) }
+        let defaultLimits = ImageLimits()
+        let imageLimits = ImageLimits(
+            maxBytes: try keys.positive("image_max_mb").map { $0 * 1_048_576 } ?? defaultLimits.maxBytes,
+            maxPixels: try keys.positive("image_max_megapixels").map { $0 * 1_000_000 } ?? defaultLimits.maxPixels,
+            maxDimension: defaultLimits.maxDimension,
+            maxFrames: try keys.positive("image_max_frames") ?? defaultLimits.maxFrames)
+        let secret = config.string(forKey: "image_secret", isSecret: true)
+        if let secret, secret.utf8.count < 32 {
+            throw keys.error("image_secret", "the image signing secret must be at least 32 characters")
+        }
         self.init(
             site: SiteSettings(
                 title: try keys.string("title") ?? defaults.title,
@@ -108,7 +131,10 @@ public struct AppConfiguration: Sendable {
             port: port,
             themeDirectory: try keys.string("theme") ?? "Themes/default",
             trustsHTML: try keys.bool("trust_html") ?? false,
-            logLevel: level)
+            logLevel: level,
+            imageLimits: imageLimits,
+            imageCacheBytes: (try keys.positive("image_cache_mb") ?? 1024) * 1_048_576,
+            imageSecret: secret.map { Data($0.utf8) })
     }
 }
 
@@ -134,6 +160,12 @@ private struct KeyReader {
     func int(_ key: String) throws -> Int? {
         guard let text = try string(key) else { return nil }
         guard let number = Int(text) else { throw error(key, "'\(text)' is not a whole number") }
+        return number
+    }
+
+    func positive(_ key: String) throws -> Int? {
+        guard let number = try int(key) else { return nil }
+        guard number > 0 else { throw error(key, "\(number) must be above zero") }
         return number
     }
 

@@ -12,6 +12,8 @@ public struct Site: Sendable {
     public let theme: Theme
     public let cache: PageCache
     public let logger: Logger
+    public let imageSigner: ImageSigner
+    public let imageCache: ImageVariantCache
 
     /// Opens the store (migrating it) and loads the theme.
     public static func open(_ configuration: AppConfiguration, logger: Logger) async throws -> Site {
@@ -19,7 +21,13 @@ public struct Site: Sendable {
         do {
             try await store.migrate()
             let theme = try await Theme(directory: configuration.themeDirectory)
-            return Site(configuration: configuration, store: store, theme: theme, cache: PageCache(), logger: logger)
+            let signer = try configuration.imageSecret.map(ImageSigner.init(secret:))
+                ?? ImageSigner.loadOrCreate(in: configuration.dataDirectory + "/keys")
+            let imageCache = ImageVariantCache(
+                directory: configuration.imageCacheDirectory, capacityBytes: configuration.imageCacheBytes, logger: logger)
+            return Site(
+                configuration: configuration, store: store, theme: theme, cache: PageCache(), logger: logger,
+                imageSigner: signer, imageCache: imageCache)
         } catch {
             await store.close()
             throw error
@@ -30,7 +38,7 @@ public struct Site: Sendable {
     public var importer: ContentImporter {
         ContentImporter(
             store: store, site: configuration.site, mediaDirectory: configuration.mediaDirectory,
-            markdown: MarkdownRenderer(trustsHTML: configuration.trustsHTML))
+            markdown: MarkdownRenderer(trustsHTML: configuration.trustsHTML), imageLimits: configuration.imageLimits)
     }
 
     /// Creates the About and Privacy pages the footer links to, where the site has none.
@@ -38,7 +46,10 @@ public struct Site: Sendable {
         try await DefaultPages.ensure(in: store, site: configuration.site, markdown: MarkdownRenderer(trustsHTML: configuration.trustsHTML))
     }
 
-    var views: ViewBuilder { ViewBuilder(site: configuration.site, assetsVersion: theme.assetsVersion) }
+    var views: ViewBuilder {
+        let signer = imageSigner
+        return ViewBuilder(site: configuration.site, assetsVersion: theme.assetsVersion, images: ImageLinks { signer.url(path: $0, variant: $1) })
+    }
 }
 
 /// The router for `site`: public pages, health, assets and media, with error pages and access logs.
@@ -54,6 +65,10 @@ public func buildRouter(site: Site) -> Router<BasicRequestContext> {
         site.configuration.mediaDirectory, urlBasePath: "/media",
         cacheControl: .init([(MediaType(type: .any), [.public, .maxAge(86_400)])]), logger: site.logger))
     HealthController(store: site.store).addRoutes(to: router)
+    ImagesController(
+        mediaDirectory: site.configuration.mediaDirectory, signer: site.imageSigner, cache: site.imageCache,
+        limits: site.configuration.imageLimits
+    ).addRoutes(to: router)
     PublicSiteController(store: site.store, theme: site.theme, views: site.views, cache: site.cache).addRoutes(to: router)
     return router
 }

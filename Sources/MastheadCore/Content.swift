@@ -64,15 +64,21 @@ public struct FeaturedImage: Sendable, Hashable, Codable {
     /// Pixel size, when known (it is for every image stored by the site).
     public var width: Int?
     public var height: Int?
+    /// A tiny blurred copy as a `data:` URL, shown while the picture loads.
+    public var placeholder: String?
 
-    public init(source: String, alt: String, caption: String = "", credit: String = "", width: Int? = nil, height: Int? = nil) {
+    public init(source: String, alt: String, caption: String = "", credit: String = "", width: Int? = nil, height: Int? = nil, placeholder: String? = nil) {
         self.source = source
         self.alt = alt
         self.caption = caption
         self.credit = credit
         self.width = width
         self.height = height
+        self.placeholder = placeholder
     }
+
+    /// Whether the image is one of the site's own media files (and so can be resized).
+    public var isStored: Bool { !(source.hasPrefix("http://") || source.hasPrefix("https://") || source.hasPrefix("/")) }
 
     /// The URL a browser loads: media paths are served under `/media/`.
     public var url: String {

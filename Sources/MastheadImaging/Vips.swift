@@ -10,7 +10,9 @@ public struct ImagingError: Error, Sendable, CustomStringConvertible {
 /// libvips, started once per process.
 enum Vips {
     private static let started: Bool = {
-        masthead_vips_init("masthead") == 0
+        guard masthead_vips_init("masthead") == 0 else { return false }
+        masthead_vips_configure(Int32(max(1, ProcessInfo.processInfo.activeProcessorCount)))
+        return true
     }()
 
     static func start() throws {

@@ -1,14 +1,36 @@
 import Foundation
 import MastheadCore
+import MastheadImaging
+
+/// Makes the URL of a variant of a stored media file (signing it when it needs a signature).
+public struct ImageLinks: Sendable {
+    public var url: @Sendable (_ mediaPath: String, _ variant: ImageVariant) -> String
+
+    public init(url: @escaping @Sendable (_ mediaPath: String, _ variant: ImageVariant) -> String) {
+        self.url = url
+    }
+}
+
+/// Where a picture appears, which decides the sizes offered and how it is cut.
+public enum ImageRole: Sendable {
+    /// At the top of an article: the whole picture, up to the text column's width.
+    case featured
+    /// The home page's lead story: 16:9, up to about half the page.
+    case lead
+    /// A list card: 16:9, a third of the page at most.
+    case card
+}
 
 /// Builds view models from content, in the site's language and time zone.
 public struct ViewBuilder: Sendable {
     public var site: SiteSettings
     public var assetsVersion: String
+    public var images: ImageLinks
 
-    public init(site: SiteSettings, assetsVersion: String) {
+    public init(site: SiteSettings, assetsVersion: String, images: ImageLinks) {
         self.site = site
         self.assetsVersion = assetsVersion
+        self.images = images
     }
 
     // MARK: Pages
@@ -16,7 +38,7 @@ public struct ViewBuilder: Sendable {
     public func homePage(lead: Article?, latest: [Article], sectionBlocks: [(Section, [Article])], sections: [Section]) -> HomePageView {
         HomePageView(
             frame: frame(title: nil, description: site.tagline, path: "/", sections: sections, isHome: true),
-            lead: lead.map(card),
+            lead: lead.map { card($0, role: .lead) },
             latest: latest.map(card),
             sections: sectionBlocks.filter { !$0.1.isEmpty }.map { section, articles in
                 SectionBlockView(name: section.name, path: section.path, anchor: "section-" + section.slug, articles: articles.map(card))
@@ -34,7 +56,7 @@ public struct ViewBuilder: Sendable {
             authorNames: links(article.authors.map { ($0.name, $0.path) }).map { $0.name + $0.separator }.joined().nonEmpty,
             published: time(article.publishedAt),
             updated: article.updatedAt.flatMap { $0 > article.publishedAt ? time($0) : nil },
-            image: article.image.map(image),
+            image: article.image.map { image($0, role: .featured) },
             bodyHTML: article.bodyHTML,
             corrections: article.corrections.map { correction in
                 CorrectionView(label: correction.kind == .correction ? "Correction" : "Update", text: correction.text, time: time(correction.createdAt))
@@ -111,6 +133,10 @@ public struct ViewBuilder: Sendable {
     }
 
     public func card(_ article: Article) -> ArticleCardView {
+        card(article, role: .card)
+    }
+
+    func card(_ article: Article, role: ImageRole) -> ArticleCardView {
         ArticleCardView(
             title: article.title,
             path: article.path,
@@ -119,13 +145,48 @@ public struct ViewBuilder: Sendable {
             published: time(article.publishedAt),
             byline: links(article.authors.map { ($0.name, $0.path) }),
             hasByline: !article.authors.isEmpty,
-            image: article.image.map(image))
+            image: article.image.map { image($0, role: role) })
     }
 
-    func image(_ image: FeaturedImage) -> ImageView {
-        ImageView(
-            url: image.url, absoluteURL: image.url.hasPrefix("/") ? site.absoluteURL(image.url) : image.url, alt: image.alt, caption: image.caption.nonEmpty, credit: image.credit.nonEmpty,
-            width: image.width, height: image.height, hasFigcaption: !image.caption.isEmpty || !image.credit.isEmpty)
+    func image(_ image: FeaturedImage, role: ImageRole) -> ImageView {
+        let caption = image.caption.nonEmpty
+        let credit = image.credit.nonEmpty
+        guard image.isStored, let sourceWidth = image.width, let sourceHeight = image.height, sourceWidth > 0, sourceHeight > 0 else {
+            return ImageView(
+                url: image.url, absoluteURL: image.url.hasPrefix("/") ? site.absoluteURL(image.url) : image.url, srcset: nil, sizes: nil,
+                placeholderStyle: nil, alt: image.alt, caption: caption, credit: credit, width: image.width, height: image.height,
+                hasFigcaption: caption != nil || credit != nil)
+        }
+        let variants: [ImageVariant]
+        let sizes: String
+        let width: Int
+        let height: Int
+        switch role {
+        case .featured:
+            // Widths up to the picture's own (never enlarged), at most 2048.
+            var widths = [320, 480, 640, 800, 1024, 1280, 1600].filter { $0 < sourceWidth }
+            widths.append(min(sourceWidth, 2048))
+            variants = widths.map { ImageVariant(width: $0) }
+            sizes = "(min-width: 46rem) 44rem, 100vw"
+            width = sourceWidth
+            height = sourceHeight
+        case .lead, .card:
+            let widths = role == .lead ? [480, 640, 960, 1280] : [320, 480, 640, 960]
+            variants = widths.map { ImageVariant(width: $0, height: $0 * 9 / 16, fit: .cover, gravity: .smart) }
+            sizes = role == .lead ? "(min-width: 64rem) 42rem, 100vw" : "(min-width: 64rem) 22rem, (min-width: 40rem) 46vw, 100vw"
+            width = 640
+            height = 360
+        }
+        let middle = variants[min(variants.count - 1, 2)]
+        let shareVariant = ImageVariant(width: 1280)
+        return ImageView(
+            url: images.url(image.source, middle),
+            absoluteURL: site.absoluteURL(images.url(image.source, shareVariant)),
+            srcset: variants.map { "\(images.url(image.source, $0)) \($0.width ?? width)w" }.joined(separator: ", "),
+            sizes: sizes,
+            placeholderStyle: image.placeholder.map { "background-size:cover;background-image:url(\($0))" },
+            alt: image.alt, caption: caption, credit: credit, width: width, height: height,
+            hasFigcaption: caption != nil || credit != nil)
     }
 
     /// Links listed as in a sentence: "A", "A and B", "A, B and C".

@@ -43,14 +43,22 @@ public struct LinkView: Sendable {
     public var separator: String
 }
 
-/// A picture with the words that go with it.
+/// A picture with the words that go with it, and the sizes a browser may choose from.
 public struct ImageView: Sendable {
+    /// The `src`: a mid-sized variant, or the picture's own address when it is hosted elsewhere.
     public var url: String
-    /// The same address with the site's origin, for metadata other sites read.
+    /// The same picture with the site's origin, for metadata other sites read.
     public var absoluteURL: String
+    /// `srcset` candidates ("/img/…/w640/… 640w, …"), when the site can resize the picture.
+    public var srcset: String?
+    /// The `sizes` attribute that goes with `srcset`.
+    public var sizes: String?
+    /// Inline style painting a tiny blurred copy until the picture arrives.
+    public var placeholderStyle: String?
     public var alt: String
     public var caption: String?
     public var credit: String?
+    /// The displayed picture's pixel size (its aspect ratio stops the page jumping as it loads).
     public var width: Int?
     public var height: Int?
     public var hasFigcaption: Bool

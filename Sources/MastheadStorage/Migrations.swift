@@ -12,6 +12,9 @@ enum Migrations {
     /// Every migration, oldest first. Never edit a released one: add a new one.
     static let all: [Migration] = [
         Migration(version: 1, name: "content", apply: createContentTables),
+        Migration(version: 2, name: "image placeholders", apply: { db in
+            try await db.alter(table: "article").column("image_placeholder", type: .text).run()
+        }),
     ]
 
     private static func createContentTables(_ db: any SQLDatabase) async throws {

@@ -111,7 +111,7 @@ extension Store {
 
     static let articleSelect: SQLQueryString = """
         SELECT a.id, a.slug, a.title, a.summary, a.body_html, a.status, a.published_at, a.updated_at,
-               a.image_source, a.image_alt, a.image_caption, a.image_credit, a.image_width, a.image_height,
+               a.image_source, a.image_alt, a.image_caption, a.image_credit, a.image_width, a.image_height, a.image_placeholder,
                a.disclaimer, a.modified_at, s.id AS section_id, s.slug AS section_slug, s.name AS section_name
         FROM article a JOIN section s ON s.id = a.section_id
         """
@@ -150,7 +150,8 @@ extension Store {
                     caption: try row.decode(column: "image_caption", as: String.self),
                     credit: try row.decode(column: "image_credit", as: String.self),
                     width: try row.decode(column: "image_width", as: Int?.self),
-                    height: try row.decode(column: "image_height", as: Int?.self))
+                    height: try row.decode(column: "image_height", as: Int?.self),
+                    placeholder: try row.decode(column: "image_placeholder", as: String?.self))
             }
             return Article(
                 id: id,

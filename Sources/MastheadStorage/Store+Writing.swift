@@ -74,6 +74,7 @@ extension Store {
                   image_source = \(bind: image?.source), image_alt = \(bind: image?.alt ?? ""),
                   image_caption = \(bind: image?.caption ?? ""), image_credit = \(bind: image?.credit ?? ""),
                   image_width = \(bind: image?.width), image_height = \(bind: image?.height),
+                  image_placeholder = \(bind: image?.placeholder),
                   disclaimer = \(bind: source.disclaimer ? 1 : 0), modified_at = \(bind: now.epochSeconds)
                 WHERE id = \(bind: articleID)
                 """).run()
@@ -83,12 +84,12 @@ extension Store {
             guard let row = try await db.raw("""
                 INSERT INTO article (slug, title, summary, body_markdown, body_html, section_id, status, published_at,
                   updated_at, image_source, image_alt, image_caption, image_credit, image_width, image_height,
-                  disclaimer, created_at, modified_at)
+                  image_placeholder, disclaimer, created_at, modified_at)
                 VALUES (\(bind: source.slug), \(bind: source.title), \(bind: source.summary), \(bind: source.bodyMarkdown),
                   \(bind: record.bodyHTML), \(bind: section.id), \(bind: source.status.rawValue), \(bind: publishedAt),
                   \(bind: source.updatedAt?.epochSeconds), \(bind: image?.source), \(bind: image?.alt ?? ""),
                   \(bind: image?.caption ?? ""), \(bind: image?.credit ?? ""), \(bind: image?.width), \(bind: image?.height),
-                  \(bind: source.disclaimer ? 1 : 0), \(bind: now.epochSeconds), \(bind: now.epochSeconds))
+                  \(bind: image?.placeholder), \(bind: source.disclaimer ? 1 : 0), \(bind: now.epochSeconds), \(bind: now.epochSeconds))
                 RETURNING id
                 """).first()
             else { throw MastheadError(.storage, "inserting article '\(source.slug)' returned no id") }

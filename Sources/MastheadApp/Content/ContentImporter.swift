@@ -12,12 +12,15 @@ public struct ContentImporter: Sendable {
     public var site: SiteSettings
     public var mediaDirectory: String
     public var markdown: MarkdownRenderer
+    /// Images are checked against these before they are copied.
+    public var imageLimits: ImageLimits
 
-    public init(store: Store, site: SiteSettings, mediaDirectory: String, markdown: MarkdownRenderer) {
+    public init(store: Store, site: SiteSettings, mediaDirectory: String, markdown: MarkdownRenderer, imageLimits: ImageLimits = ImageLimits()) {
         self.store = store
         self.site = site
         self.mediaDirectory = mediaDirectory
         self.markdown = markdown
+        self.imageLimits = imageLimits
     }
 
     /// The Markdown files named by `paths`: files as given, folders searched recursively, sorted.
@@ -100,22 +103,23 @@ public struct ContentImporter: Sendable {
         guard FileManager.default.fileExists(atPath: path) else {
             throw MastheadError(.invalidInput, "image file \(path) does not exist", location: location)
         }
-        let fileExtension = (path as NSString).pathExtension.lowercased()
-        guard ["jpg", "jpeg", "png", "webp", "avif", "gif"].contains(fileExtension) else {
-            throw MastheadError(.invalidInput, "image \(reference) is not a JPEG, PNG, WebP, AVIF or GIF file", location: location)
-        }
-        let size: ImageSize
+        let image: SourceImage
+        let placeholder: String
         do {
-            size = try ImageSize(contentsOf: path)
+            image = try SourceImage.inspect(path, limits: imageLimits, checkExtension: true)
+            placeholder = try ImageRenderer.placeholder(image)
+        } catch let rejection as ImageRejection {
+            throw MastheadError(.invalidInput, "image \(reference) refused: \(rejection.message)", location: location)
         } catch {
             throw MastheadError(.invalidInput, "image \(reference) cannot be read: \(error)", location: location)
         }
+        let fileExtension = image.format.fileExtension
         let name = Slug.make(from: ((path as NSString).lastPathComponent as NSString).deletingPathExtension) + "." + fileExtension
         let relative = "\(source.slug)/\(name)"
         try staged.stage(path, as: relative)
         return FeaturedImage(
             source: relative, alt: alt, caption: source.imageCaption, credit: source.imageCredit,
-            width: size.width, height: size.height)
+            width: image.width, height: image.height, placeholder: placeholder)
     }
 }
 

@@ -63,11 +63,11 @@ struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
 
 /// Headers that make every response safer to handle: no content sniffing, no referrer sent to
 /// other sites beyond the origin, and for HTML a Content-Security-Policy that allows only the
-/// site's own styles and images (and images from https sources, for pictures hosted elsewhere).
-/// Pages carry no scripts, so none may run.
+/// site's own styles and images (and images from https sources, for pictures hosted elsewhere;
+/// inline style attributes only for image placeholders). Pages carry no scripts, so none may run.
 struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
     static var contentSecurityPolicy: String {
-        "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'none'; object-src 'none'; "
+        "default-src 'self'; img-src 'self' https: data:; style-src 'self'; style-src-attr 'unsafe-inline'; script-src 'none'; object-src 'none'; "
             + "base-uri 'self'; form-action 'self'; frame-ancestors 'self'"
     }
 

@@ -1,0 +1,191 @@
+import Crypto
+import Foundation
+import Logging
+import MastheadImaging
+import NIOPosix
+import Synchronization
+
+/// Variants made once and kept: on disk (bounded, least recently used evicted first) and the
+/// hottest in memory. Concurrent requests for one variant share one conversion, and no more
+/// conversions run at once than there are cores.
+public final class ImageVariantCache: Sendable {
+    private struct Entry {
+        var size: Int
+        var lastUsed: UInt64
+    }
+
+    private struct State {
+        var disk: [String: Entry] = [:]
+        var diskBytes = 0
+        var memory: [String: Data] = [:]
+        var memoryBytes = 0
+        var clock: UInt64 = 0
+        var inFlight: [String: Task<Data, any Error>] = [:]
+        var renders = 0
+    }
+
+    public let directory: String
+    public let capacityBytes: Int
+    public let memoryCapacityBytes: Int
+    private let state = Mutex(State())
+    private let limiter: ConversionLimiter
+    private let logger: Logger
+
+    public init(directory: String, capacityBytes: Int, memoryCapacityBytes: Int = 64 * 1024 * 1024, logger: Logger) {
+        self.directory = directory
+        self.capacityBytes = capacityBytes
+        self.memoryCapacityBytes = memoryCapacityBytes
+        self.limiter = ConversionLimiter(permits: max(1, ProcessInfo.processInfo.activeProcessorCount))
+        self.logger = logger
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        loadIndex()
+    }
+
+    /// The cache key of one variant of one version of a source file in one format.
+    public static func key(source: SourceImage, modified: Date, variant: ImageVariant, format: ImageFormat) -> String {
+        let text = "\(source.path)|\(modified.timeIntervalSince1970)|\(source.byteCount)|\(variant)|\(format.rawValue)"
+        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The bytes for `key`, from memory, disk, or `render` (run on a thread pool, one per key at a time).
+    public func data(for key: String, render: @escaping @Sendable () throws -> EncodedImage) async throws -> Data {
+        if let data = state.withLock({ state -> Data? in
+            guard let data = state.memory[key] else { return nil }
+            state.clock += 1
+            state.disk[key]?.lastUsed = state.clock
+            return data
+        }) {
+            return data
+        }
+        if state.withLock({ $0.disk[key] != nil }), let data = FileManager.default.contents(atPath: path(for: key)) {
+            remember(key, data)
+            return data
+        }
+        let (task, isNew) = state.withLock { state -> (Task<Data, any Error>, Bool) in
+            if let running = state.inFlight[key] { return (running, false) }
+            let limiter = self.limiter
+            state.renders += 1
+            let task = Task<Data, any Error> {
+                try await limiter.run { try await NIOThreadPool.singleton.runIfActive { try render().data } }
+            }
+            state.inFlight[key] = task
+            return (task, true)
+        }
+        guard isNew else { return try await task.value }
+        defer { _ = state.withLock { $0.inFlight.removeValue(forKey: key) } }
+        let data = try await task.value
+        store(key, data)
+        return data
+    }
+
+    public var diskBytes: Int { state.withLock { $0.diskBytes } }
+    /// How many variants were rendered (not served from cache) since start.
+    public var renderCount: Int { state.withLock { $0.renders } }
+    public var diskCount: Int { state.withLock { $0.disk.count } }
+
+    // MARK: Storage
+
+    private func path(for key: String) -> String {
+        "\(directory)/\(key.prefix(2))/\(key)"
+    }
+
+    private func remember(_ key: String, _ data: Data) {
+        state.withLock { state in
+            state.clock += 1
+            state.disk[key]?.lastUsed = state.clock
+            guard data.count <= memoryCapacityBytes / 8 else { return }
+            if state.memory[key] == nil {
+                state.memory[key] = data
+                state.memoryBytes += data.count
+            }
+            if state.memoryBytes > memoryCapacityBytes {
+                // Keep the most recently used half.
+                let keep = state.memory.keys.sorted { (state.disk[$0]?.lastUsed ?? 0) > (state.disk[$1]?.lastUsed ?? 0) }
+                var kept: [String: Data] = [:]
+                var bytes = 0
+                for key in keep where bytes + (state.memory[key]?.count ?? 0) <= memoryCapacityBytes / 2 {
+                    kept[key] = state.memory[key]
+                    bytes += state.memory[key]?.count ?? 0
+                }
+                state.memory = kept
+                state.memoryBytes = bytes
+            }
+        }
+    }
+
+    private func store(_ key: String, _ data: Data) {
+        let final = path(for: key)
+        let temporary = final + ".\(UUID().uuidString).tmp"
+        do {
+            try FileManager.default.createDirectory(atPath: (final as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try data.write(to: URL(fileURLWithPath: temporary))
+            _ = try? FileManager.default.removeItem(atPath: final)
+            try FileManager.default.moveItem(atPath: temporary, toPath: final)
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            logger.warning("cannot write an image variant to the cache", metadata: ["masthead.error": "\(error)"])
+            return
+        }
+        let evicted = state.withLock { state -> [String] in
+            state.clock += 1
+            if let old = state.disk[key] { state.diskBytes -= old.size }
+            state.disk[key] = Entry(size: data.count, lastUsed: state.clock)
+            state.diskBytes += data.count
+            var evicted: [String] = []
+            if state.diskBytes > capacityBytes {
+                for (oldKey, entry) in state.disk.sorted(by: { $0.value.lastUsed < $1.value.lastUsed }) where state.diskBytes > capacityBytes && oldKey != key {
+                    state.disk.removeValue(forKey: oldKey)
+                    state.diskBytes -= entry.size
+                    if let bytes = state.memory.removeValue(forKey: oldKey) { state.memoryBytes -= bytes.count }
+                    evicted.append(oldKey)
+                }
+            }
+            return evicted
+        }
+        for old in evicted { try? FileManager.default.removeItem(atPath: path(for: old)) }
+        remember(key, data)
+    }
+
+    /// Reads what is on disk from an earlier run, oldest first by modification time.
+    private func loadIndex() {
+        let manager = FileManager.default
+        var found: [(String, Int, Date)] = []
+        for file in manager.subpaths(atPath: directory) ?? [] {
+            let name = (file as NSString).lastPathComponent
+            let full = directory + "/" + file
+            if name.hasSuffix(".tmp") { try? manager.removeItem(atPath: full); continue }
+            guard name.count == 64, let attributes = try? manager.attributesOfItem(atPath: full),
+                (attributes[.type] as? FileAttributeType) == .typeRegular else { continue }
+            found.append((name, (attributes[.size] as? NSNumber)?.intValue ?? 0, attributes[.modificationDate] as? Date ?? .distantPast))
+        }
+        state.withLock { state in
+            for (key, size, _) in found.sorted(by: { $0.2 < $1.2 }) {
+                state.clock += 1
+                state.disk[key] = Entry(size: size, lastUsed: state.clock)
+                state.diskBytes += size
+            }
+        }
+    }
+}
+
+/// At most `permits` conversions at once; the rest wait their turn in order.
+actor ConversionLimiter {
+    private var available: Int
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    init(permits: Int) {
+        available = permits
+    }
+
+    func run<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        if available > 0 {
+            available -= 1
+        } else {
+            await withCheckedContinuation { waiters.append($0) }
+        }
+        defer {
+            if waiters.isEmpty { available += 1 } else { waiters.removeFirst().resume() }
+        }
+        return try await body()
+    }
+}
