@@ -2,6 +2,7 @@
 #define MASTHEAD_CVIPS_SHIM_H
 // libvips' operations take NULL-terminated variadic option lists, which Swift cannot call.
 // Each wrapper below fixes the options one caller needs and says why it exists.
+#include <string.h>
 #include <vips/vips.h>
 
 // vips_init is a macro over VIPS_INIT in some versions; give Swift one plain function.
@@ -120,11 +121,28 @@ static inline int masthead_vips_can_save(const char *operation) {
     return vips_type_find("VipsOperation", operation) != 0;
 }
 
-// Whether an encoded image still carries EXIF or XMP metadata (used by tests and checks).
+// Whether a metadata field names something about where, when, how or by whom a picture was
+// taken: GPS (EXIF IFD 3), camera make and model, times, people, software, XMP and IPTC blocks.
+static inline void *masthead_vips_revealing_field(VipsImage *image, const char *name, GValue *value, void *found) {
+    (void) image; (void) value;
+    static const char *revealing[] = {
+        "xmp-data", "iptc-data", "exif-ifd3-", "GPS", "Make", "Model", "DateTime", "Artist", "Copyright",
+        "Software", "MakerNote", "UserComment", "ImageDescription", "BodySerialNumber", "LensModel", NULL
+    };
+    for (int i = 0; revealing[i] != NULL; i++) {
+        if (strstr(name, revealing[i]) != NULL) { *(int *) found = 1; return image; }
+    }
+    return NULL;
+}
+
+// Whether encoded image bytes still carry metadata that could identify a place, time, camera or
+// person (used by tests and checks). libvips 8.14's AVIF writer always adds a small generated EXIF
+// block (orientation, resolution, pixel size), which reveals nothing and is not counted.
 static inline int masthead_vips_buffer_has_metadata(const void *data, size_t size) {
     VipsImage *image = vips_image_new_from_buffer(data, size, "", NULL);
     if (image == NULL) return -1;
-    int found = vips_image_get_typeof(image, VIPS_META_EXIF_NAME) != 0 || vips_image_get_typeof(image, VIPS_META_XMP_NAME) != 0;
+    int found = 0;
+    vips_image_map(image, (VipsImageMapFn) masthead_vips_revealing_field, &found);
     g_object_unref(image);
     return found;
 }

@@ -174,7 +174,8 @@ public enum ImageRenderer {
             width: Int(masthead_vips_width(image)), height: Int(masthead_vips_height(image)))
     }
 
-    /// Whether encoded image bytes still carry EXIF or XMP metadata.
+    /// Whether encoded image bytes still carry metadata that could reveal a place, time, camera or
+    /// person (GPS, camera make and model, dates, XMP, IPTC…).
     public static func hasMetadata(_ data: Data) -> Bool {
         try? Vips.start()
         return data.withUnsafeBytes { masthead_vips_buffer_has_metadata($0.baseAddress, $0.count) } == 1
