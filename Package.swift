@@ -63,7 +63,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "masthead",
-            dependencies: ["MastheadApp", "MastheadStorage", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["MastheadApp", "MastheadStorage", "MastheadImaging", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(
             name: "MastheadTesting",

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import MastheadApp
 import MastheadCore
+import MastheadImaging
 import MastheadStorage
 
 @main
@@ -16,7 +17,7 @@ struct Masthead: AsyncParsableCommand {
             variables, then command-line options. With none, the site lives in ./data as an SQLite file.
             See docs/configuration.md for every setting.
             """,
-        subcommands: [Serve.self, Migrate.self, ImportMarkdown.self, LoadDemo.self, AddCorrection.self],
+        subcommands: [Serve.self, Migrate.self, ImportMarkdown.self, LoadDemo.self, AddCorrection.self, ConvertImage.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -194,6 +195,55 @@ struct AddCorrection: AsyncParsableCommand {
         try await withSite(configuration, logger) { site in
             let note = try await site.store.addCorrection(articleSlug: slug, kind: kind, text: text)
             print("Added \(note.kind.rawValue) to \(slug).")
+        }
+    }
+}
+
+struct ConvertImage: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convert-image",
+        abstract: "Make one variant of an image file with the site's image pipeline.",
+        discussion: """
+            Checks the file as uploads are checked, then resizes, auto-rotates, converts to sRGB and \
+            strips metadata, exactly as /img/ URLs do. With --repeat N, prints the median time of N runs.
+            """)
+
+    @Argument(help: "The image file.")
+    var source: String
+
+    @Option(name: .long, help: ArgumentHelp("The variant, as in /img/ URLs: w800, w800-h450-cover-gsmart, …", valueName: "variant"))
+    var variant = "w800"
+
+    @Option(name: .long, help: "jpeg, png, webp or avif.")
+    var format = "webp"
+
+    @Option(name: .long, help: ArgumentHelp("Where to write the result.", valueName: "file"))
+    var output: String
+
+    @Option(name: .customLong("repeat"), help: "Convert this many times and report the median.")
+    var runs: Int = 1
+
+    func run() async throws {
+        guard let variant = ImageVariant(parsing: variant) else { throw ValidationError("'\(variant)' is not a variant such as w800 or w800-h450-cover-gsmart-q80") }
+        guard let format = ImageFormat(rawValue: format), format != .gif else { throw ValidationError("--format must be jpeg, png, webp or avif") }
+        guard runs >= 1 else { throw ValidationError("--repeat must be at least 1") }
+        do {
+            let image = try SourceImage.inspect(source)
+            var times: [Double] = []
+            var result: EncodedImage?
+            for _ in 0..<runs {
+                let start = ContinuousClock.now
+                result = try ImageRenderer.render(image, variant: variant, format: format)
+                let elapsed = ContinuousClock.now - start
+                times.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
+            }
+            guard let result else { return }
+            try result.data.write(to: URL(fileURLWithPath: output))
+            let median = times.sorted()[times.count / 2]
+            print("\(result.width)x\(result.height) \(result.format.rawValue) \(result.data.count) bytes \(String(format: "%.1f", median)) ms")
+        } catch let rejection as ImageRejection {
+            FileHandle.standardError.write(Data("masthead: error: \(rejection.message)\n".utf8))
+            throw ExitCode.failure
         }
     }
 }

@@ -22,6 +22,8 @@ public final class ImageVariantCache: Sendable {
         var clock: UInt64 = 0
         var inFlight: [String: Task<Data, any Error>] = [:]
         var renders = 0
+        /// Checked sources by path, with the size and time they were checked at.
+        var sources: [String: (size: Int, modified: Date, image: SourceImage)] = [:]
     }
 
     public let directory: String
@@ -41,10 +43,37 @@ public final class ImageVariantCache: Sendable {
         loadIndex()
     }
 
+    /// The checked source at `path` and its modification time. A file checked before and unchanged
+    /// since (same size and time) is not opened again: a cached variant then costs one `stat`.
+    public func source(at path: String, limits: ImageLimits) throws -> (SourceImage, Date) {
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            throw ImageRejection(.missing, "\((path as NSString).lastPathComponent): no such image")
+        }
+        let modified = Date(timeIntervalSince1970: Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9)
+        let size = Int(info.st_size)
+        if let known = state.withLock({ $0.sources[path] }), known.size == size, known.modified == modified {
+            return (known.image, modified)
+        }
+        let image = try SourceImage.inspect(path, limits: limits)
+        state.withLock { state in
+            if state.sources.count > 10_000 { state.sources.removeAll() }
+            state.sources[path] = (size, modified, image)
+        }
+        return (image, modified)
+    }
+
     /// The cache key of one variant of one version of a source file in one format.
     public static func key(source: SourceImage, modified: Date, variant: ImageVariant, format: ImageFormat) -> String {
         let text = "\(source.path)|\(modified.timeIntervalSince1970)|\(source.byteCount)|\(variant)|\(format.rawValue)"
-        return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var hex: [UInt8] = []
+        hex.reserveCapacity(64)
+        for byte in SHA256.hash(data: Data(text.utf8)) {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: hex, as: UTF8.self)
     }
 
     /// The bytes for `key`, from memory, disk, or `render` (run on a thread pool, one per key at a time).

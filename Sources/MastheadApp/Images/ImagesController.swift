@@ -29,12 +29,12 @@ struct ImagesController: Sendable {
         }
         let sourcePath = mediaDirectory + "/" + relative
         let source: SourceImage
+        let modified: Date
         do {
-            source = try SourceImage.inspect(sourcePath, limits: limits)
+            (source, modified) = try cache.source(at: sourcePath, limits: limits)
         } catch let rejection as ImageRejection {
             throw Self.httpError(rejection)
         }
-        let modified = (try? FileManager.default.attributesOfItem(atPath: sourcePath)[.modificationDate] as? Date) ?? .distantPast
         let format = Self.negotiate(accept: request.headers[.accept], source: source)
         let key = ImageVariantCache.key(source: source, modified: modified, variant: variant, format: format)
         let etag = "\"\(key.prefix(32))\""
