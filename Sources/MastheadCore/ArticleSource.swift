@@ -23,6 +23,8 @@ public struct ArticleSource: Sendable, Equatable {
     public var file: String
     /// The line of the `image` field, to point at it if the file cannot be read.
     public var imageLine: Int?
+    /// The file line where ``bodyMarkdown`` starts, so problems in the body can name their line.
+    public var bodyLine: Int = 1
 
     /// The front matter fields a Markdown article may have.
     public static let fields: [String] = [
@@ -34,7 +36,7 @@ public struct ArticleSource: Sendable, Equatable {
     ///
     /// Throws a ``MastheadError`` naming the file, line and field of the first problem found.
     public static func parse(_ text: String, file: String, timeZone: TimeZone) throws -> ArticleSource {
-        let (yaml, rawBody) = try splitFrontMatter(text, file: file)
+        let (yaml, rawBody, firstBodyLine) = try splitFrontMatter(text, file: file)
         let node: Node?
         do {
             node = try Yams.compose(yaml: yaml)
@@ -87,7 +89,8 @@ public struct ArticleSource: Sendable, Equatable {
             throw MastheadError(.invalidInput, "the article has no body text after the front matter", location: .init(file: file))
         }
 
-        return ArticleSource(
+        let leadingBlankLines = rawBody.prefix(while: { $0.isWhitespace }).filter { $0 == "\n" }.count
+        var source = ArticleSource(
             title: title,
             slug: slug,
             sectionName: sectionName,
@@ -106,10 +109,12 @@ public struct ArticleSource: Sendable, Equatable {
             file: file,
             imageLine: values["image"]?.line
         )
+        source.bodyLine = firstBodyLine + leadingBlankLines
+        return source
     }
 
-    /// Splits `---` front matter from the body: returns the YAML and the body.
-    static func splitFrontMatter(_ text: String, file: String) throws -> (String, String) {
+    /// Splits `---` front matter from the body: returns the YAML, the body and the body's first line.
+    static func splitFrontMatter(_ text: String, file: String) throws -> (String, String, Int) {
         var lines = text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
         if lines.first?.hasPrefix("\u{FEFF}") == true { lines[0] = lines[0].dropFirst() }
         guard lines.first?.trimmingCharacters(in: .whitespaces) == "---" else {
@@ -120,7 +125,7 @@ public struct ArticleSource: Sendable, Equatable {
         }
         let yaml = lines[1..<end].joined(separator: "\n")
         let body = lines[(end + 1)...].joined(separator: "\n")
-        return (yaml, body)
+        return (yaml, body, end + 2)
     }
 }
 

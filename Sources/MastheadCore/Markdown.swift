@@ -21,10 +21,25 @@ public struct MarkdownRenderer: Sendable {
 
     private static let extensionNames = ["table", "strikethrough", "autolink", "tasklist", "tagfilter"]
 
+    /// An image in the body, as written: `![alt](url)` on `line` of the Markdown.
+    public struct BodyImage: Sendable {
+        public var url: String
+        public var alt: String
+        public var line: Int
+    }
+
     /// The HTML for `markdown`.
     public func html(from markdown: String) -> String {
-        var options = CMARK_OPT_SMART | CMARK_OPT_FOOTNOTES | CMARK_OPT_VALIDATE_UTF8
-        if trustsHTML { options |= CMARK_OPT_UNSAFE }
+        // Without an image handler nothing can throw.
+        (try? html(from: markdown, images: nil)) ?? ""
+    }
+
+    /// The HTML for `markdown`; `images` may replace each body image with HTML of its own
+    /// (a responsive `<img>`), or return nil to keep the plain one.
+    public func html(from markdown: String, images: ((BodyImage) throws -> String?)?) throws -> String {
+        // Raw HTML the site does not trust is turned into text before rendering, so the renderer
+        // may pass through the HTML this code itself adds (responsive images).
+        var options = CMARK_OPT_SMART | CMARK_OPT_FOOTNOTES | CMARK_OPT_VALIDATE_UTF8 | CMARK_OPT_UNSAFE
         guard let parser = cmark_parser_new(options) else { return "" }
         defer { cmark_parser_free(parser) }
         for name in Self.extensionNames where trustsHTML || name != "tagfilter" {
@@ -37,6 +52,7 @@ public struct MarkdownRenderer: Sendable {
         defer { cmark_node_free(document) }
 
         adjust(document)
+        if let images { try replaceImages(in: document, with: images) }
         guard let rendered = cmark_render_html(document, options, cmark_parser_get_syntax_extensions(parser)) else { return "" }
         defer { free(rendered) }
         return String(cString: rendered)
@@ -46,6 +62,7 @@ public struct MarkdownRenderer: Sendable {
     private func adjust(_ document: OpaquePointer) {
         var headings: [OpaquePointer] = []
         var rawHTML: [OpaquePointer] = []
+        var links: [OpaquePointer] = []
         let iterator = cmark_iter_new(document)
         defer { cmark_iter_free(iterator) }
         while case let event = cmark_iter_next(iterator), event != CMARK_EVENT_DONE {
@@ -53,6 +70,7 @@ public struct MarkdownRenderer: Sendable {
             switch cmark_node_get_type(node) {
             case CMARK_NODE_HEADING: headings.append(node)
             case CMARK_NODE_HTML_BLOCK, CMARK_NODE_HTML_INLINE: rawHTML.append(node)
+            case CMARK_NODE_LINK, CMARK_NODE_IMAGE: links.append(node)
             default: break
             }
         }
@@ -63,6 +81,11 @@ public struct MarkdownRenderer: Sendable {
             cmark_node_set_heading_level(heading, min(6, max(2, cmark_node_get_heading_level(heading) - topLevel + 2)))
         }
         guard !trustsHTML else { return }
+        // The same URLs cmark's safe mode drops: scripts, local files, data other than images.
+        for node in links {
+            let url = cmark_node_get_url(node).map { String(cString: $0) } ?? ""
+            if Self.isUnsafe(url: url) { cmark_node_set_url(node, "") }
+        }
         for node in rawHTML {
             let literal = cmark_node_get_literal(node).map { String(cString: $0) } ?? ""
             let text = cmark_node_new(CMARK_NODE_TEXT)
@@ -76,6 +99,66 @@ public struct MarkdownRenderer: Sendable {
             }
             cmark_node_free(node)
         }
+    }
+
+    private func replaceImages(in document: OpaquePointer, with handler: (BodyImage) throws -> String?) throws {
+        var found: [OpaquePointer] = []
+        let iterator = cmark_iter_new(document)
+        defer { cmark_iter_free(iterator) }
+        while case let event = cmark_iter_next(iterator), event != CMARK_EVENT_DONE {
+            if event == CMARK_EVENT_ENTER, let node = cmark_iter_get_node(iterator), cmark_node_get_type(node) == CMARK_NODE_IMAGE {
+                found.append(node)
+            }
+        }
+        for node in found {
+            let url = cmark_node_get_url(node).map { String(cString: $0) } ?? ""
+            guard let html = try handler(BodyImage(url: url, alt: Self.text(of: node), line: Int(cmark_node_get_start_line(node)))) else { continue }
+            let replacement = cmark_node_new(CMARK_NODE_HTML_INLINE)
+            cmark_node_set_literal(replacement, html)
+            cmark_node_replace(node, replacement)
+            cmark_node_free(node)
+        }
+    }
+
+    static func isUnsafe(url: String) -> Bool {
+        let scheme = url.prefix(while: { $0 != ":" && $0 != "/" && $0 != "?" && $0 != "#" })
+            .filter { !$0.isWhitespace && !$0.isNewline && $0 != "\0" }.lowercased()
+        guard url.contains(":"), url.count > scheme.count else { return false }
+        if ["javascript", "vbscript", "file"].contains(scheme) { return true }
+        if scheme == "data" {
+            let type = url.dropFirst(5).lowercased()
+            return !["image/png", "image/gif", "image/jpeg", "image/webp"].contains { type.hasPrefix($0) }
+        }
+        return false
+    }
+
+    /// The plain text inside a node (an image's alt text).
+    private static func text(of node: OpaquePointer) -> String {
+        var text = ""
+        let iterator = cmark_iter_new(node)
+        defer { cmark_iter_free(iterator) }
+        while case let event = cmark_iter_next(iterator), event != CMARK_EVENT_DONE {
+            if event == CMARK_EVENT_ENTER, let child = cmark_iter_get_node(iterator), child != node, let literal = cmark_node_get_literal(child) {
+                text += String(cString: literal)
+            }
+        }
+        return text
+    }
+
+    /// `text` made safe inside an HTML attribute or element.
+    public static func escapeHTML(_ text: String) -> String {
+        var escaped = ""
+        for character in text {
+            switch character {
+            case "&": escaped += "&amp;"
+            case "<": escaped += "&lt;"
+            case ">": escaped += "&gt;"
+            case "\"": escaped += "&quot;"
+            case "'": escaped += "&#39;"
+            default: escaped.append(character)
+            }
+        }
+        return escaped
     }
 
     /// Plain text of `markdown` with the markup removed, for summaries and search snippets.

@@ -23,6 +23,37 @@ import Testing
         }
     }
 
+    @Test func bodyImagesAreCopiedAndServedResponsively() async throws {
+        try await withTestSite { test in
+            try test.writeJPEG("in/night shot.jpg", width: 1200, height: 800)
+            try test.writeArticle("in/story.md", frontMatter: ["title: Harbour by night", "section: World"], body: """
+                The harbour after dark.
+
+                ![Cranes lit <orange> at night](night%20shot.jpg)
+
+                ![A chart](https://example.org/chart.png)
+                """)
+            try await test.importArticles(test.directory + "/in")
+            let article = try #require(try await test.site.store.article(slug: "harbour-by-night"))
+            #expect(article.bodyHTML.contains(#"<img src="/img/-/w800/harbour-by-night/night-shot.jpg" srcset="/img/-/w320/harbour-by-night/night-shot.jpg 320w, "#))
+            #expect(article.bodyHTML.contains(#"/img/-/w1024/harbour-by-night/night-shot.jpg 1024w" sizes="(min-width: 46rem) 44rem, 100vw" width="1200" height="800" alt="Cranes lit &lt;orange&gt; at night" loading="lazy""#))
+            #expect(article.bodyHTML.contains(#"<img src="https://example.org/chart.png" alt="A chart""#))
+            #expect(FileManager.default.fileExists(atPath: test.site.configuration.mediaDirectory + "/harbour-by-night/night-shot.jpg"))
+        }
+    }
+
+    @Test func aMissingBodyImageIsNamedWithItsLine() async throws {
+        try await withTestSite { test in
+            try test.writeArticle("in/story.md", frontMatter: ["title: A", "section: World"], body: "First.\n\nSecond ![gone](gone.jpg)\n")
+            await #expect {
+                try await test.importArticles(test.directory + "/in")
+            } throws: { error in
+                let error = error as! MastheadError
+                return error.location?.line == 7 && error.message.contains("gone.jpg")
+            }
+        }
+    }
+
     @Test func oneBadFileStopsTheWholeImportAndNamesFileLineAndField() async throws {
         try await withTestSite { test in
             try test.writeJPEG("batch/a.jpg")

@@ -34,6 +34,27 @@ import Testing
         #expect(trusted.contains("<div class=\"box\">block</div>"))
     }
 
+    @Test func scriptLinksAreDroppedUnlessTrusted() {
+        let html = renderer.html(from: "[click](javascript:alert(1)) [file](file:///etc/passwd) [ok](https://example.org/) ![x](data:text/html,hi)\n")
+        #expect(!html.contains("javascript:"))
+        #expect(!html.contains("file:///"))
+        #expect(!html.contains("data:text/html"))
+        #expect(html.contains("href=\"https://example.org/\""))
+    }
+
+    @Test func bodyImagesCanBeReplacedWithResponsiveMarkup() throws {
+        var seen: [MarkdownRenderer.BodyImage] = []
+        let html = try renderer.html(from: "Intro.\n\n![A *busy* harbour](harbour.jpg)\n\n![remote](https://example.org/x.png)\n") { image in
+            seen.append(image)
+            return image.url.hasPrefix("http") ? nil : "<img src=\"/img/-/w800/x/\(image.url)\" alt=\"\(MarkdownRenderer.escapeHTML(image.alt))\">"
+        }
+        #expect(seen.map(\.url) == ["harbour.jpg", "https://example.org/x.png"])
+        #expect(seen.first?.alt == "A busy harbour")
+        #expect(seen.first?.line == 3)
+        #expect(html.contains("<img src=\"/img/-/w800/x/harbour.jpg\" alt=\"A busy harbour\">"))
+        #expect(html.contains("<img src=\"https://example.org/x.png\" alt=\"remote\""))
+    }
+
     @Test func bodyHeadingsStartAtLevelTwoSoThePageKeepsOneH1() {
         let html = renderer.html(from: "# Big\n\n## Smaller\n\n###### Smallest\n")
         #expect(html.contains("<h2>Big</h2>"))

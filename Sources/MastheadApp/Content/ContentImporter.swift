@@ -60,12 +60,15 @@ public struct ContentImporter: Sendable {
             }
             sources.append(try ArticleSource.parse(text, file: file, timeZone: site.timeZone))
         }
-        var staged = StagedMedia(mediaDirectory: mediaDirectory)
+        let staged = StagedMedia(mediaDirectory: mediaDirectory)
         do {
             var records: [ArticleRecord] = []
             for source in sources {
-                let image = try source.image.map { try stageImage($0, for: source, into: &staged) }
-                records.append(ArticleRecord(source: source, bodyHTML: markdown.html(from: source.bodyMarkdown), image: image))
+                let image = try source.image.map { try stageImage($0, for: source, into: staged) }
+                let body = try markdown.html(from: source.bodyMarkdown) { image in
+                    try bodyImage(image, for: source, into: staged)
+                }
+                records.append(ArticleRecord(source: source, bodyHTML: body, image: image))
             }
             let imported = try await store.importArticles(records, now: now)
             try staged.commit()
@@ -91,7 +94,33 @@ public struct ContentImporter: Sendable {
         return pages.map { "/\($0.slug)/" }
     }
 
-    private func stageImage(_ reference: String, for source: ArticleSource, into staged: inout StagedMedia) throws -> FeaturedImage {
+    /// A body image written as a path next to the Markdown file: checked, copied into the media
+    /// folder like the featured image, and written as a responsive `<img>` of preset widths.
+    /// Images elsewhere on the web (or already under `/`) stay as they are.
+    private func bodyImage(_ image: MarkdownRenderer.BodyImage, for source: ArticleSource, into staged: StagedMedia) throws -> String? {
+        let url = image.url
+        guard !url.isEmpty, !url.contains(":"), !url.hasPrefix("/"), !url.hasPrefix("#") else { return nil }
+        let line = source.bodyLine + image.line - 1
+        let location = MastheadError.Location(file: source.file, line: line)
+        let folder = (source.file as NSString).deletingLastPathComponent
+        let path = (folder as NSString).appendingPathComponent(url.removingPercentEncoding ?? url)
+        let checked: SourceImage
+        do {
+            checked = try SourceImage.inspect(path, limits: imageLimits, checkExtension: true)
+        } catch let rejection as ImageRejection {
+            throw MastheadError(.invalidInput, "body image \(url) refused: \(rejection.message)", location: location)
+        }
+        let name = Slug.make(from: ((path as NSString).lastPathComponent as NSString).deletingPathExtension) + "." + checked.format.fileExtension
+        let relative = "\(source.slug)/\(name)"
+        try staged.stage(path, as: relative)
+        var widths = ImageSigner.presetWidths.filter { $0 <= min(checked.width, 1600) }
+        if widths.isEmpty { widths = [ImageSigner.presetWidths[0]] }
+        let srcset = widths.map { "\(ImageSigner.presetURL(path: relative, width: $0)) \(min($0, checked.width))w" }.joined(separator: ", ")
+        let src = ImageSigner.presetURL(path: relative, width: widths.contains(800) ? 800 : widths[widths.count - 1])
+        return #"<img src="\#(src)" srcset="\#(srcset)" sizes="(min-width: 46rem) 44rem, 100vw" width="\#(checked.width)" height="\#(checked.height)" alt="\#(MarkdownRenderer.escapeHTML(image.alt))" loading="lazy" decoding="async">"#
+    }
+
+    private func stageImage(_ reference: String, for source: ArticleSource, into staged: StagedMedia) throws -> FeaturedImage {
         let location = MastheadError.Location(file: source.file, line: source.imageLine, field: "image")
         // Without image_alt, the caption (or else the headline) is the best description there is.
         let alt = [source.imageAlt, source.imageCaption, source.title].first { !$0.isEmpty } ?? ""
@@ -124,17 +153,18 @@ public struct ContentImporter: Sendable {
 }
 
 /// Image files copied next to their final place, moved there only once the import has committed.
-struct StagedMedia {
-    var mediaDirectory: String
+final class StagedMedia {
+    let mediaDirectory: String
     private var staged: [(temporary: String, final: String)] = []
 
     init(mediaDirectory: String) {
         self.mediaDirectory = mediaDirectory
     }
 
-    mutating func stage(_ source: String, as relative: String) throws {
+    func stage(_ source: String, as relative: String) throws {
         let final = mediaDirectory + "/" + relative
         let temporary = final + ".importing"
+        guard !staged.contains(where: { $0.final == final }) else { return }
         let manager = FileManager.default
         do {
             try manager.createDirectory(atPath: (final as NSString).deletingLastPathComponent, withIntermediateDirectories: true)

@@ -55,9 +55,19 @@ public struct ImageSigner: Sendable {
         variant.height == nil && presetWidths.contains(variant.width ?? 0) && variant.dpr == 1 && variant.quality == ImageVariant.defaultQuality
     }
 
+    /// The unsigned URL of a preset width of the media file at `path`.
+    public static func presetURL(path: String, width: Int) -> String {
+        precondition(presetWidths.contains(width), "\(width) is not a preset width")
+        return "/img/-/w\(width)/" + encode(path)
+    }
+
+    static func encode(_ path: String) -> String {
+        path.split(separator: "/").map { $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? String($0) }.joined(separator: "/")
+    }
+
     /// The URL of `variant` of the media file at `path`: unsigned for presets, signed otherwise.
     public func url(path: String, variant: ImageVariant) -> String {
-        let encodedPath = path.split(separator: "/").map { $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? String($0) }.joined(separator: "/")
+        let encodedPath = Self.encode(path)
         let signature = Self.isPreset(variant) ? "-" : self.signature(variant: variant.description, path: path)
         return "/img/\(signature)/\(variant)/\(encodedPath)"
     }
