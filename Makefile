@@ -37,6 +37,7 @@ test-deps:
 bench: build
 	@scripts/install-deps.sh bench
 	bench/pages.sh
+	bench/images.sh
 
 clean:
 	rm -rf .build $(VENV) data
