@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Logging
 import MastheadImaging
+import NIOCore
 import NIOPosix
 import Synchronization
 
@@ -17,7 +18,7 @@ public final class ImageVariantCache: Sendable {
     private struct State {
         var disk: [String: Entry] = [:]
         var diskBytes = 0
-        var memory: [String: Data] = [:]
+        var memory: [String: ByteBuffer] = [:]
         var memoryBytes = 0
         var clock: UInt64 = 0
         var inFlight: [String: Task<Data, any Error>] = [:]
@@ -77,18 +78,18 @@ public final class ImageVariantCache: Sendable {
     }
 
     /// The bytes for `key`, from memory, disk, or `render` (run on a thread pool, one per key at a time).
-    public func data(for key: String, render: @escaping @Sendable () throws -> EncodedImage) async throws -> Data {
-        if let data = state.withLock({ state -> Data? in
-            guard let data = state.memory[key] else { return nil }
+    /// Memory hits share the stored buffer: nothing is copied.
+    public func data(for key: String, render: @escaping @Sendable () throws -> EncodedImage) async throws -> ByteBuffer {
+        if let buffer = state.withLock({ state -> ByteBuffer? in
+            guard let buffer = state.memory[key] else { return nil }
             state.clock += 1
             state.disk[key]?.lastUsed = state.clock
-            return data
+            return buffer
         }) {
-            return data
+            return buffer
         }
         if state.withLock({ $0.disk[key] != nil }), let data = FileManager.default.contents(atPath: path(for: key)) {
-            remember(key, data)
-            return data
+            return remember(key, data)
         }
         let (task, isNew) = state.withLock { state -> (Task<Data, any Error>, Bool) in
             if let running = state.inFlight[key] { return (running, false) }
@@ -100,11 +101,10 @@ public final class ImageVariantCache: Sendable {
             state.inFlight[key] = task
             return (task, true)
         }
-        guard isNew else { return try await task.value }
+        guard isNew else { return ByteBuffer(data: try await task.value) }
         defer { _ = state.withLock { $0.inFlight.removeValue(forKey: key) } }
         let data = try await task.value
-        store(key, data)
-        return data
+        return store(key, data)
     }
 
     public var diskBytes: Int { state.withLock { $0.diskBytes } }
@@ -118,31 +118,34 @@ public final class ImageVariantCache: Sendable {
         "\(directory)/\(key.prefix(2))/\(key)"
     }
 
-    private func remember(_ key: String, _ data: Data) {
+    @discardableResult
+    private func remember(_ key: String, _ data: Data) -> ByteBuffer {
+        let buffer = ByteBuffer(data: data)
         state.withLock { state in
             state.clock += 1
             state.disk[key]?.lastUsed = state.clock
             guard data.count <= memoryCapacityBytes / 8 else { return }
             if state.memory[key] == nil {
-                state.memory[key] = data
+                state.memory[key] = buffer
                 state.memoryBytes += data.count
             }
             if state.memoryBytes > memoryCapacityBytes {
                 // Keep the most recently used half.
                 let keep = state.memory.keys.sorted { (state.disk[$0]?.lastUsed ?? 0) > (state.disk[$1]?.lastUsed ?? 0) }
-                var kept: [String: Data] = [:]
+                var kept: [String: ByteBuffer] = [:]
                 var bytes = 0
-                for key in keep where bytes + (state.memory[key]?.count ?? 0) <= memoryCapacityBytes / 2 {
+                for key in keep where bytes + (state.memory[key]?.readableBytes ?? 0) <= memoryCapacityBytes / 2 {
                     kept[key] = state.memory[key]
-                    bytes += state.memory[key]?.count ?? 0
+                    bytes += state.memory[key]?.readableBytes ?? 0
                 }
                 state.memory = kept
                 state.memoryBytes = bytes
             }
         }
+        return buffer
     }
 
-    private func store(_ key: String, _ data: Data) {
+    private func store(_ key: String, _ data: Data) -> ByteBuffer {
         let final = path(for: key)
         let temporary = final + ".\(UUID().uuidString).tmp"
         do {
@@ -153,7 +156,7 @@ public final class ImageVariantCache: Sendable {
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
             logger.warning("cannot write an image variant to the cache", metadata: ["masthead.error": "\(error)"])
-            return
+            return ByteBuffer(data: data)
         }
         let evicted = state.withLock { state -> [String] in
             state.clock += 1
@@ -165,14 +168,14 @@ public final class ImageVariantCache: Sendable {
                 for (oldKey, entry) in state.disk.sorted(by: { $0.value.lastUsed < $1.value.lastUsed }) where state.diskBytes > capacityBytes && oldKey != key {
                     state.disk.removeValue(forKey: oldKey)
                     state.diskBytes -= entry.size
-                    if let bytes = state.memory.removeValue(forKey: oldKey) { state.memoryBytes -= bytes.count }
+                    if let bytes = state.memory.removeValue(forKey: oldKey) { state.memoryBytes -= bytes.readableBytes }
                     evicted.append(oldKey)
                 }
             }
             return evicted
         }
         for old in evicted { try? FileManager.default.removeItem(atPath: path(for: old)) }
-        remember(key, data)
+        return remember(key, data)
     }
 
     /// Reads what is on disk from an earlier run, oldest first by modification time.

@@ -47,15 +47,15 @@ struct ImagesController: Sendable {
         if request.headers[.ifNoneMatch]?.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag }) == true {
             return Response(status: .notModified, headers: headers)
         }
-        let data: Data
+        let data: ByteBuffer
         do {
             data = try await cache.data(for: key) { try ImageRenderer.render(source, variant: variant, format: format) }
         } catch let rejection as ImageRejection {
             throw Self.httpError(rejection)
         }
-        headers[.contentLength] = String(data.count)
+        headers[.contentLength] = String(data.readableBytes)
         if request.method == .head { return Response(status: .ok, headers: headers) }
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: data))
     }
 
     /// The format for a browser that sent `accept`: AVIF, then WebP, then JPEG (PNG with alpha).
