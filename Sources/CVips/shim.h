@@ -10,6 +10,27 @@ static inline int masthead_vips_init(const char *argv0) {
     return VIPS_INIT(argv0);
 }
 
+// Starts libheif (behind AVIF) once, on one thread: its plugin loading is not safe to run from
+// several threads at once, as concurrent first AVIF requests otherwise would.
+static inline void masthead_vips_warm_heif(void) {
+    if (vips_type_find("VipsOperation", "heifsave_buffer") == 0) return;
+    VipsImage *pixel = NULL;
+    if (vips_black(&pixel, 16, 16, "bands", 3, NULL) != 0) { vips_error_clear(); return; }
+    VipsImage *cast = NULL;
+    if (vips_cast_uchar(pixel, &cast, NULL) == 0) {
+        void *buffer = NULL;
+        size_t length = 0;
+        if (vips_heifsave_buffer(cast, &buffer, &length, "compression", VIPS_FOREIGN_HEIF_COMPRESSION_AV1, "effort", 0, NULL) == 0) {
+            VipsImage *back = vips_image_new_from_buffer(buffer, length, "", NULL);
+            if (back != NULL) { (void) vips_image_get_width(back); g_object_unref(back); }
+            g_free(buffer);
+        }
+        g_object_unref(cast);
+    }
+    g_object_unref(pixel);
+    vips_error_clear();
+}
+
 // Opens only the header of an image file (no pixel decode): width and height for layout.
 static inline int masthead_vips_header(const char *path, int *width, int *height) {
     VipsImage *image = vips_image_new_from_file(path, "access", VIPS_ACCESS_SEQUENTIAL, NULL);

@@ -1,5 +1,6 @@
-import Foundation
 import CCmarkGFM
+import Foundation
+import Synchronization
 
 /// Renders Markdown to HTML with cmark-gfm: CommonMark plus GitHub's tables, strikethrough,
 /// autolinks, task lists and footnotes.
@@ -21,6 +22,10 @@ public struct MarkdownRenderer: Sendable {
 
     private static let extensionNames = ["table", "strikethrough", "autolink", "tasklist", "tagfilter"]
 
+    /// cmark-gfm keeps process-wide state while extensions are attached and used (its table of
+    /// special inline characters), so one document is parsed and rendered at a time.
+    private static let lock = Mutex(())
+
     /// An image in the body, as written: `![alt](url)` on `line` of the Markdown.
     public struct BodyImage: Sendable {
         public var url: String
@@ -39,6 +44,10 @@ public struct MarkdownRenderer: Sendable {
     public func html(from markdown: String, images: ((BodyImage) throws -> String?)?) throws -> String {
         // Raw HTML the site does not trust is turned into text before rendering, so the renderer
         // may pass through the HTML this code itself adds (responsive images).
+        try Self.lock.withLock { _ in try render(markdown, images: images) }
+    }
+
+    private func render(_ markdown: String, images: ((BodyImage) throws -> String?)?) throws -> String {
         var options = CMARK_OPT_SMART | CMARK_OPT_FOOTNOTES | CMARK_OPT_VALIDATE_UTF8 | CMARK_OPT_UNSAFE
         guard let parser = cmark_parser_new(options) else { return "" }
         defer { cmark_parser_free(parser) }

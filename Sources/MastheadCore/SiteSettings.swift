@@ -14,6 +14,8 @@ public struct SiteSettings: Sendable, Equatable {
     public var disclaimer: String
     /// The invitation to send a tip, shown on every article.
     public var tipPrompt: String
+    /// Whether the footer says "Images optimised by Masthead".
+    public var showsImageCredit: Bool
 
     public init(
         title: String = "The Masthead Courier",
@@ -22,7 +24,8 @@ public struct SiteSettings: Sendable, Equatable {
         language: String = "en",
         timeZone: TimeZone = TimeZone(identifier: "UTC")!,
         disclaimer: String = SiteSettings.defaultDisclaimer,
-        tipPrompt: String = "Have a tip we should know?"
+        tipPrompt: String = "Have a tip we should know?",
+        showsImageCredit: Bool = true
     ) {
         self.title = title
         self.tagline = tagline
@@ -31,6 +34,7 @@ public struct SiteSettings: Sendable, Equatable {
         self.timeZone = timeZone
         self.disclaimer = disclaimer
         self.tipPrompt = tipPrompt
+        self.showsImageCredit = showsImageCredit
     }
 
     public static let defaultDisclaimer =

@@ -12,6 +12,7 @@ enum Vips {
     private static let started: Bool = {
         guard masthead_vips_init("masthead") == 0 else { return false }
         masthead_vips_configure(Int32(max(1, ProcessInfo.processInfo.activeProcessorCount)))
+        masthead_vips_warm_heif()
         return true
     }()
 

@@ -128,6 +128,7 @@ public struct ViewBuilder: Sendable {
             navigation: sections.map { NavigationItem(name: $0.name, path: $0.path, isCurrent: $0.id == currentSection?.id) },
             assetsVersion: assetsVersion,
             tipPrompt: site.tipPrompt,
+            showsImageCredit: site.showsImageCredit,
             year: String(Calendar(identifier: .gregorian).component(.year, from: .now)),
             isHome: isHome)
     }

@@ -16,6 +16,7 @@ public struct FrameView: Sendable {
     public var navigation: [NavigationItem]
     public var assetsVersion: String
     public var tipPrompt: String
+    public var showsImageCredit: Bool
     public var year: String
     /// Whether the site's name is the page's `h1` (home) or a link in the header (elsewhere).
     public var isHome: Bool

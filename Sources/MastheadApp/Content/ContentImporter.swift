@@ -117,7 +117,8 @@ public struct ContentImporter: Sendable {
         if widths.isEmpty { widths = [ImageSigner.presetWidths[0]] }
         let srcset = widths.map { "\(ImageSigner.presetURL(path: relative, width: $0)) \(min($0, checked.width))w" }.joined(separator: ", ")
         let src = ImageSigner.presetURL(path: relative, width: widths.contains(800) ? 800 : widths[widths.count - 1])
-        return #"<img src="\#(src)" srcset="\#(srcset)" sizes="(min-width: 46rem) 44rem, 100vw" width="\#(checked.width)" height="\#(checked.height)" alt="\#(MarkdownRenderer.escapeHTML(image.alt))" loading="lazy" decoding="async">"#
+        let placeholder = (try? ImageRenderer.placeholder(checked)).map { #" style="background-size:cover;background-image:url(\#($0))""# } ?? ""
+        return #"<img src="\#(src)" srcset="\#(srcset)" sizes="(min-width: 46rem) 44rem, 100vw" width="\#(checked.width)" height="\#(checked.height)" alt="\#(MarkdownRenderer.escapeHTML(image.alt))" loading="lazy" decoding="async"\#(placeholder)>"#
     }
 
     private func stageImage(_ reference: String, for source: ArticleSource, into staged: StagedMedia) throws -> FeaturedImage {
