@@ -23,8 +23,9 @@ public final class ImageVariantCache: Sendable {
         var clock: UInt64 = 0
         var inFlight: [String: Task<Data, any Error>] = [:]
         var renders = 0
-        /// Checked sources by path, with the size and time they were checked at.
-        var sources: [String: (size: Int, modified: Date, image: SourceImage)] = [:]
+        /// Checked sources by path, with the size and time they were checked at, and the cache
+        /// keys already worked out for their variants ("variant/format" → key).
+        var sources: [String: (size: Int, modified: Date, image: SourceImage, keys: [String: String])] = [:]
     }
 
     public let directory: String
@@ -44,24 +45,32 @@ public final class ImageVariantCache: Sendable {
         loadIndex()
     }
 
-    /// The checked source at `path` and its modification time. A file checked before and unchanged
-    /// since (same size and time) is not opened again: a cached variant then costs one `stat`.
-    public func source(at path: String, limits: ImageLimits) throws -> (SourceImage, Date) {
+    /// The checked source at `path` and the cache key of its `variant` in `format`. A file checked
+    /// before and unchanged since (same size and time) is not opened again, and its keys are
+    /// remembered: a cached variant then costs one `stat` and two dictionary lookups.
+    public func source(at path: String, variant: ImageVariant, format: (SourceImage) -> ImageFormat, limits: ImageLimits) throws -> (SourceImage, ImageFormat, String) {
         var info = stat()
         guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
             throw ImageRejection(.missing, "\((path as NSString).lastPathComponent): no such image")
         }
         let modified = Date(timeIntervalSince1970: Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9)
         let size = Int(info.st_size)
+        let image: SourceImage
         if let known = state.withLock({ $0.sources[path] }), known.size == size, known.modified == modified {
-            return (known.image, modified)
+            image = known.image
+        } else {
+            image = try SourceImage.inspect(path, limits: limits)
+            state.withLock { state in
+                if state.sources.count > 10_000 { state.sources.removeAll() }
+                state.sources[path] = (size, modified, image, [:])
+            }
         }
-        let image = try SourceImage.inspect(path, limits: limits)
-        state.withLock { state in
-            if state.sources.count > 10_000 { state.sources.removeAll() }
-            state.sources[path] = (size, modified, image)
-        }
-        return (image, modified)
+        let chosen = format(image)
+        let name = "\(variant)/\(chosen.rawValue)"
+        if let key = state.withLock({ $0.sources[path]?.keys[name] }) { return (image, chosen, key) }
+        let key = Self.key(source: image, modified: modified, variant: variant, format: chosen)
+        state.withLock { $0.sources[path]?.keys[name] = key }
+        return (image, chosen, key)
     }
 
     /// The cache key of one variant of one version of a source file in one format.

@@ -28,15 +28,16 @@ struct ImagesController: Sendable {
             throw HTTPError(.forbidden, message: "This image address is not signed for this size.")
         }
         let sourcePath = mediaDirectory + "/" + relative
+        let accept = request.headers[.accept]
         let source: SourceImage
-        let modified: Date
+        let format: ImageFormat
+        let key: String
         do {
-            (source, modified) = try cache.source(at: sourcePath, limits: limits)
+            (source, format, key) = try cache.source(
+                at: sourcePath, variant: variant, format: { Self.negotiate(accept: accept, source: $0) }, limits: limits)
         } catch let rejection as ImageRejection {
             throw Self.httpError(rejection)
         }
-        let format = Self.negotiate(accept: request.headers[.accept], source: source)
-        let key = ImageVariantCache.key(source: source, modified: modified, variant: variant, format: format)
         let etag = "\"\(key.prefix(32))\""
         var headers: HTTPFields = [
             .contentType: format.mediaType,
