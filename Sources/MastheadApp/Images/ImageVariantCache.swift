@@ -25,7 +25,7 @@ public final class ImageVariantCache: Sendable {
         var renders = 0
         /// Checked sources by path, with the size and time they were checked at, and the cache
         /// keys already worked out for their variants ("variant/format" → key).
-        var sources: [String: (size: Int, modified: Date, image: SourceImage, keys: [String: String])] = [:]
+        var sources: [String: (size: Int, modified: Date, image: SourceImage, keys: [String: String], checked: ContinuousClock.Instant)] = [:]
     }
 
     public let directory: String
@@ -49,6 +49,14 @@ public final class ImageVariantCache: Sendable {
     /// before and unchanged since (same size and time) is not opened again, and its keys are
     /// remembered: a cached variant then costs one `stat` and two dictionary lookups.
     public func source(at path: String, variant: ImageVariant, format: (SourceImage) -> ImageFormat, limits: ImageLimits) throws -> (SourceImage, ImageFormat, String) {
+        // A source looked at within the last second is taken as unchanged without a `stat`.
+        let now = ContinuousClock.now
+        if let recent = state.withLock({ state -> (SourceImage, String?)? in
+            guard let known = state.sources[path], now - known.checked < .seconds(1) else { return nil }
+            return (known.image, known.keys["\(variant)/\(format(known.image).rawValue)"])
+        }), let key = recent.1 {
+            return (recent.0, format(recent.0), key)
+        }
         var info = stat()
         guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
             throw ImageRejection(.missing, "\((path as NSString).lastPathComponent): no such image")
@@ -58,11 +66,12 @@ public final class ImageVariantCache: Sendable {
         let image: SourceImage
         if let known = state.withLock({ $0.sources[path] }), known.size == size, known.modified == modified {
             image = known.image
+            state.withLock { $0.sources[path]?.checked = now }
         } else {
             image = try SourceImage.inspect(path, limits: limits)
             state.withLock { state in
                 if state.sources.count > 10_000 { state.sources.removeAll() }
-                state.sources[path] = (size, modified, image, [:])
+                state.sources[path] = (size, modified, image, [:], now)
             }
         }
         let chosen = format(image)
