@@ -23,6 +23,8 @@ public final class ImageVariantCache: Sendable {
         var clock: UInt64 = 0
         var inFlight: [String: Task<Data, any Error>] = [:]
         var renders = 0
+        /// Request addresses (with their Accept header) already checked and resolved, and when.
+        var resolved: [String: (format: ImageFormat, key: String, at: ContinuousClock.Instant)] = [:]
         /// Checked sources by path, with the size and time they were checked at, and the cache
         /// keys already worked out for their variants ("variant/format" → key).
         var sources: [String: (size: Int, modified: Date, image: SourceImage, keys: [String: String], checked: ContinuousClock.Instant)] = [:]
@@ -80,6 +82,29 @@ public final class ImageVariantCache: Sendable {
         let key = Self.key(source: image, modified: modified, variant: variant, format: chosen)
         state.withLock { $0.sources[path]?.keys[name] = key }
         return (image, chosen, key)
+    }
+
+    /// A request (address and Accept header) answered within the last second: its format and key.
+    /// Its signature and source were checked then, so the answer can be reused as it is.
+    public func recentlyResolved(_ request: String) -> (format: ImageFormat, key: String)? {
+        let now = ContinuousClock.now
+        return state.withLock { state in
+            guard let entry = state.resolved[request], now - entry.at < .seconds(1) else { return nil }
+            return (entry.format, entry.key)
+        }
+    }
+
+    public func rememberResolved(_ request: String, format: ImageFormat, key: String) {
+        let now = ContinuousClock.now
+        state.withLock { state in
+            if state.resolved.count > 10_000 { state.resolved.removeAll() }
+            state.resolved[request] = (format, key, now)
+        }
+    }
+
+    /// The bytes for `key` if they are in memory.
+    public func inMemory(_ key: String) -> ByteBuffer? {
+        state.withLock { $0.memory[key] }
     }
 
     /// The cache key of one variant of one version of a source file in one format.

@@ -21,6 +21,12 @@ struct ImagesController: Sendable {
     }
 
     private func variant(_ request: Request, signature: String, variantText: String, path: String) async throws -> Response {
+        // The hot path: the same address asked with the same Accept header moments ago.
+        let accept = request.headers[.accept]
+        let requestKey = request.uri.path + "\n" + (accept ?? "")
+        if let (format, key) = cache.recentlyResolved(requestKey), let data = cache.inMemory(key) {
+            return Self.response(request, data: data, format: format, key: key)
+        }
         guard let variant = ImageVariant(parsing: variantText), let relative = Self.safeRelativePath(path) else {
             throw HTTPError(.notFound)
         }
@@ -28,7 +34,6 @@ struct ImagesController: Sendable {
             throw HTTPError(.forbidden, message: "This image address is not signed for this size.")
         }
         let sourcePath = mediaDirectory + "/" + relative
-        let accept = request.headers[.accept]
         let source: SourceImage
         let format: ImageFormat
         let key: String
@@ -38,6 +43,17 @@ struct ImagesController: Sendable {
         } catch let rejection as ImageRejection {
             throw Self.httpError(rejection)
         }
+        let data: ByteBuffer
+        do {
+            data = try await cache.data(for: key) { try ImageRenderer.render(source, variant: variant, format: format) }
+        } catch let rejection as ImageRejection {
+            throw Self.httpError(rejection)
+        }
+        cache.rememberResolved(requestKey, format: format, key: key)
+        return Self.response(request, data: data, format: format, key: key)
+    }
+
+    private static func response(_ request: Request, data: ByteBuffer, format: ImageFormat, key: String) -> Response {
         let etag = "\"\(key.prefix(32))\""
         var headers: HTTPFields = [
             .contentType: format.mediaType,
@@ -45,14 +61,8 @@ struct ImagesController: Sendable {
             .vary: "Accept",
             .eTag: etag,
         ]
-        if request.headers[.ifNoneMatch]?.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag }) == true {
+        if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag }) {
             return Response(status: .notModified, headers: headers)
-        }
-        let data: ByteBuffer
-        do {
-            data = try await cache.data(for: key) { try ImageRenderer.render(source, variant: variant, format: format) }
-        } catch let rejection as ImageRejection {
-            throw Self.httpError(rejection)
         }
         headers[.contentLength] = String(data.readableBytes)
         if request.method == .head { return Response(status: .ok, headers: headers) }
