@@ -28,6 +28,8 @@ public struct AppConfiguration: Sendable {
     public var imageCacheBytes: Int
     /// The key that signs image URLs; when nil, one is kept in the data folder.
     public var imageSecret: Data?
+    /// Whether feeds carry whole articles (true) or only summaries.
+    public var feedsFullText: Bool
 
     /// The folder of uploaded and imported images, served under `/media/`.
     public var mediaDirectory: String { dataDirectory + "/media" }
@@ -38,7 +40,7 @@ public struct AppConfiguration: Sendable {
         site: SiteSettings = SiteSettings(), dataDirectory: String = "data", database: DatabaseURL? = nil,
         host: String = "127.0.0.1", port: Int = 8080, themeDirectory: String = "Themes/default",
         trustsHTML: Bool = false, logLevel: Logger.Level = .info, imageLimits: ImageLimits = ImageLimits(),
-        imageCacheBytes: Int = 1024 * 1024 * 1024, imageSecret: Data? = nil
+        imageCacheBytes: Int = 1024 * 1024 * 1024, imageSecret: Data? = nil, feedsFullText: Bool = true
     ) {
         self.site = site
         self.dataDirectory = dataDirectory
@@ -51,6 +53,7 @@ public struct AppConfiguration: Sendable {
         self.imageLimits = imageLimits
         self.imageCacheBytes = imageCacheBytes
         self.imageSecret = imageSecret
+        self.feedsFullText = feedsFullText
     }
 
     /// The default configuration file, read when it exists and no other is named.
@@ -125,7 +128,8 @@ public struct AppConfiguration: Sendable {
                 timeZone: timeZone,
                 disclaimer: try keys.string("disclaimer") ?? defaults.disclaimer,
                 tipPrompt: try keys.string("tip_prompt") ?? defaults.tipPrompt,
-                showsImageCredit: try keys.bool("image_credit") ?? true),
+                showsImageCredit: try keys.bool("image_credit") ?? true,
+                logoPath: try keys.string("logo") ?? "/assets/logo.png"),
             dataDirectory: dataDirectory,
             database: database,
             host: host,
@@ -135,7 +139,8 @@ public struct AppConfiguration: Sendable {
             logLevel: level,
             imageLimits: imageLimits,
             imageCacheBytes: (try keys.positive("image_cache_mb") ?? 1024) * 1_048_576,
-            imageSecret: secret.map { Data($0.utf8) })
+            imageSecret: secret.map { Data($0.utf8) },
+            feedsFullText: try keys.bool("feed_full_text") ?? true)
     }
 }
 

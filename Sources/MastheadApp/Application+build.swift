@@ -65,6 +65,11 @@ public func buildRouter(site: Site) -> Router<BasicRequestContext> {
         site.configuration.mediaDirectory, urlBasePath: "/media",
         cacheControl: .init([(MediaType(type: .any), [.public, .maxAge(86_400)])]), logger: site.logger))
     HealthController(store: site.store).addRoutes(to: router)
+    FeedsController(
+        store: site.store, site: site.configuration.site, signer: site.imageSigner, cache: site.cache,
+        fullText: site.configuration.feedsFullText
+    ).addRoutes(to: router)
+    SitemapsController(store: site.store, site: site.configuration.site, cache: site.cache, maxURLs: 50_000).addRoutes(to: router)
     ImagesController(
         mediaDirectory: site.configuration.mediaDirectory, signer: site.imageSigner, cache: site.imageCache,
         limits: site.configuration.imageLimits

@@ -16,6 +16,8 @@ public struct SiteSettings: Sendable, Equatable {
     public var tipPrompt: String
     /// Whether the footer says "Images optimised by Masthead".
     public var showsImageCredit: Bool
+    /// The publisher's logo (a path on the site or a URL), 600×60 pixels, for structured data.
+    public var logoPath: String
 
     public init(
         title: String = "The Masthead Courier",
@@ -25,7 +27,8 @@ public struct SiteSettings: Sendable, Equatable {
         timeZone: TimeZone = TimeZone(identifier: "UTC")!,
         disclaimer: String = SiteSettings.defaultDisclaimer,
         tipPrompt: String = "Have a tip we should know?",
-        showsImageCredit: Bool = true
+        showsImageCredit: Bool = true,
+        logoPath: String = "/assets/logo.png"
     ) {
         self.title = title
         self.tagline = tagline
@@ -35,11 +38,14 @@ public struct SiteSettings: Sendable, Equatable {
         self.disclaimer = disclaimer
         self.tipPrompt = tipPrompt
         self.showsImageCredit = showsImageCredit
+        self.logoPath = logoPath
     }
 
     public static let defaultDisclaimer =
         "The views and opinions expressed in this article belong solely to the author and do not necessarily reflect those of the publication."
 
-    /// The absolute URL of a site path such as `/world/`.
-    public func absoluteURL(_ path: String) -> String { baseURL + path }
+    /// The absolute URL of a site path such as `/world/` (a full URL is returned as it is).
+    public func absoluteURL(_ path: String) -> String {
+        path.hasPrefix("http://") || path.hasPrefix("https://") ? path : baseURL + path
+    }
 }

@@ -47,8 +47,12 @@ public struct ViewBuilder: Sendable {
 
     public func articlePage(_ article: Article, related: [Article], sections: [Section]) -> ArticlePageView {
         let description = article.summary.isEmpty ? String(MarkdownRenderer.plainText(fromHTML: article.bodyHTML).prefix(200)) : article.summary
+        var articleFrame = frame(
+            title: article.title, description: description, path: article.path, sections: sections, currentSection: article.section,
+            feedPath: article.section.path, feedTitle: "\(article.section.name) – \(site.title)")
+        articleFrame.structuredData = StructuredData.article(article, description: description, site: site, images: images)
         return ArticlePageView(
-            frame: frame(title: article.title, description: description, path: article.path, sections: sections, currentSection: article.section),
+            frame: articleFrame,
             title: article.title,
             summary: article.summary.nonEmpty,
             byline: links(article.authors.map { ($0.name, $0.path) }),
@@ -78,7 +82,9 @@ public struct ViewBuilder: Sendable {
         let path = Self.pagePath(basePath, page)
         let title = page > 1 ? "\(heading) – page \(page)" : heading
         return ListPageView(
-            frame: frame(title: title, description: description, path: path, sections: sections, currentSection: currentSection),
+            frame: frame(
+                title: title, description: description, path: path, sections: sections, currentSection: currentSection,
+                feedPath: basePath, feedTitle: "\(heading) – \(site.title)"),
             kind: kind,
             heading: heading,
             subheading: subheading.nonEmpty,
@@ -117,8 +123,20 @@ public struct ViewBuilder: Sendable {
 
     // MARK: Pieces
 
-    public func frame(title: String?, description: String, path: String, sections: [Section], currentSection: Section? = nil, isHome: Bool = false) -> FrameView {
-        FrameView(
+    public func frame(
+        title: String?, description: String, path: String, sections: [Section], currentSection: Section? = nil, isHome: Bool = false,
+        feedPath: String? = nil, feedTitle: String? = nil
+    ) -> FrameView {
+        var feeds: [FeedLinkView] = []
+        for (base, name) in [(feedPath, feedTitle), ("/", site.title)] {
+            guard let base, let name, !feeds.contains(where: { $0.url.hasPrefix(site.absoluteURL(base) + "feed/") }) else { continue }
+            feeds += [
+                FeedLinkView(title: "\(name) (RSS)", type: "application/rss+xml", url: site.absoluteURL(base + "feed/")),
+                FeedLinkView(title: "\(name) (Atom)", type: "application/atom+xml", url: site.absoluteURL(base + "feed/atom/")),
+                FeedLinkView(title: "\(name) (JSON Feed)", type: "application/feed+json", url: site.absoluteURL(base + "feed/json/")),
+            ]
+        }
+        return FrameView(
             siteTitle: site.title,
             siteTagline: site.tagline,
             language: site.language,
@@ -130,7 +148,9 @@ public struct ViewBuilder: Sendable {
             tipPrompt: site.tipPrompt,
             showsImageCredit: site.showsImageCredit,
             year: String(Calendar(identifier: .gregorian).component(.year, from: .now)),
-            isHome: isHome)
+            isHome: isHome,
+            feeds: feeds,
+            structuredData: nil)
     }
 
     public func card(_ article: Article) -> ArticleCardView {

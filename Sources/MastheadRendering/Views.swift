@@ -20,6 +20,17 @@ public struct FrameView: Sendable {
     public var year: String
     /// Whether the site's name is the page's `h1` (home) or a link in the header (elsewhere).
     public var isHome: Bool
+    /// Feeds for `<link rel="alternate">`: this list's (when the page is one) and the site's.
+    public var feeds: [FeedLinkView]
+    /// Structured data (schema.org JSON-LD) for search engines, already safe inside `<script>`.
+    public var structuredData: String?
+}
+
+/// A feed the page announces.
+public struct FeedLinkView: Sendable {
+    public var title: String
+    public var type: String
+    public var url: String
 }
 
 /// One link in the section navigation.

@@ -24,9 +24,7 @@ extension Store {
     /// The article with `slug`, published or not; nil when there is none.
     public func article(slug: String) async throws -> Article? {
         let rows = try await engine.reader.raw(Self.articleSelect + " WHERE a.slug = \(bind: slug)").all()
-        guard var article = try await articles(from: rows).first else { return nil }
-        article.corrections = try await corrections(articleID: article.id)
-        return article
+        return try await articles(from: rows).first
     }
 
     /// Published articles matching `filter`, newest first, as readers may see them at `now`.
@@ -125,7 +123,7 @@ extension Store {
         return query
     }
 
-    /// Articles for `rows` of ``articleSelect``, with their authors and tags (two queries for all).
+    /// Articles for `rows` of ``articleSelect``, with their authors, tags and corrections (three queries for all).
     private func articles(from rows: [any SQLRow]) async throws -> [Article] {
         guard !rows.isEmpty else { return [] }
         let ids = try rows.map { try $0.decode(column: "id", as: Int64.self) }
@@ -140,6 +138,17 @@ extension Store {
             "SELECT t.article_id, g.id, g.slug, g.name FROM article_tag t JOIN tag g ON g.id = t.tag_id WHERE t.article_id IN (\(binds: ids)) ORDER BY t.position"
         ).all() {
             tags[try row.decode(column: "article_id", as: Int64.self), default: []].append(try Self.tag(row))
+        }
+        var corrections: [Int64: [Correction]] = [:]
+        for row in try await engine.reader.raw(
+            "SELECT id, article_id, kind, body, created_at FROM correction WHERE article_id IN (\(binds: ids)) ORDER BY created_at, id"
+        ).all() {
+            corrections[try row.decode(column: "article_id", as: Int64.self), default: []].append(
+                Correction(
+                    id: try row.decode(column: "id", as: Int64.self),
+                    kind: Correction.Kind(rawValue: try row.decode(column: "kind", as: String.self)) ?? .correction,
+                    text: try row.decode(column: "body", as: String.self),
+                    createdAt: Date(epochSeconds: try row.decode(column: "created_at", as: Int64.self))))
         }
         return try rows.map { row in
             let id = try row.decode(column: "id", as: Int64.self)
@@ -170,20 +179,8 @@ extension Store {
                 updatedAt: try row.decode(column: "updated_at", as: Int64?.self).map(Date.init(epochSeconds:)),
                 image: image,
                 disclaimer: try row.decode(column: "disclaimer", as: Int.self) != 0,
-                corrections: [],
+                corrections: corrections[id] ?? [],
                 modifiedAt: Date(epochSeconds: try row.decode(column: "modified_at", as: Int64.self)))
-        }
-    }
-
-    private func corrections(articleID: Int64) async throws -> [Correction] {
-        try await engine.reader.raw(
-            "SELECT id, kind, body, created_at FROM correction WHERE article_id = \(bind: articleID) ORDER BY created_at, id"
-        ).all().map { row in
-            Correction(
-                id: try row.decode(column: "id", as: Int64.self),
-                kind: Correction.Kind(rawValue: try row.decode(column: "kind", as: String.self)) ?? .correction,
-                text: try row.decode(column: "body", as: String.self),
-                createdAt: Date(epochSeconds: try row.decode(column: "created_at", as: Int64.self)))
         }
     }
 

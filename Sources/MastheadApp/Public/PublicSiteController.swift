@@ -125,7 +125,8 @@ struct PublicSiteController: Sendable {
             return try await list(
                 kind: "Author", heading: author.name, subheading: author.title, introHTML: author.bioHTML,
                 description: bio.isEmpty ? "Stories by \(author.name) for \(views.site.title)." : String(bio.prefix(200)),
-                basePath: author.path, page: page, filter: .init(authorID: author.id))
+                basePath: author.path, page: page, filter: .init(authorID: author.id),
+                structuredData: StructuredData.profile(author, site: views.site))
         }
     }
 
@@ -141,17 +142,18 @@ struct PublicSiteController: Sendable {
 
     private func list(
         kind: String, heading: String, subheading: String = "", introHTML: String = "", description: String,
-        basePath: String, page: Int, filter: ArticleFilter, currentSection: Section? = nil
+        basePath: String, page: Int, filter: ArticleFilter, currentSection: Section? = nil, structuredData: String? = nil
     ) async throws -> String {
         let now = Date.now
         let total = try await store.countPublishedArticles(filter, now: now)
         let totalPages = max(1, (total + Self.pageSize - 1) / Self.pageSize)
         guard page <= totalPages else { throw HTTPError(.notFound) }
         let articles = try await store.publishedArticles(filter, limit: Self.pageSize, offset: (page - 1) * Self.pageSize, now: now)
-        let view = views.listPage(
+        var view = views.listPage(
             kind: kind, heading: heading, subheading: subheading, introHTML: introHTML, description: description,
             basePath: basePath, page: page, totalPages: totalPages, articles: articles,
             sections: try await store.sections(), currentSection: currentSection)
+        view.frame.structuredData = structuredData
         return try theme.render(view, template: "list")
     }
 

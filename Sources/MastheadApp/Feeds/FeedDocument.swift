@@ -1,0 +1,159 @@
+import Foundation
+import MastheadCore
+
+/// A feed before it is written out: the same content for RSS 2.0, Atom 1.0 and JSON Feed 1.1.
+struct FeedDocument: Sendable {
+    struct Item: Sendable {
+        var url: String
+        var title: String
+        var summary: String
+        /// The whole article in HTML, when the site publishes full-text feeds.
+        var contentHTML: String?
+        var published: Date
+        var updated: Date
+        var authors: [(name: String, url: String)]
+        var tags: [String]
+        var image: (url: String, type: String, width: Int?, height: Int?)?
+    }
+
+    var title: String
+    var description: String
+    /// The HTML page the feed follows.
+    var pageURL: String
+    /// The feed's own address, in the format being written.
+    var feedURL: String
+    var language: String
+    var items: [Item]
+
+    /// The newest change of any item (or now for an empty feed).
+    var updated: Date { items.map(\.updated).max() ?? Date(timeIntervalSince1970: 0) }
+
+    // MARK: RSS 2.0 (with Atom self link, Dublin Core creators and Media RSS images)
+
+    func rss() -> String {
+        var xml = """
+            <?xml version="1.0" encoding="utf-8"?>
+            <rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:media="http://search.yahoo.com/mrss/">
+            <channel>
+            <title>\(x(title))</title>
+            <link>\(x(pageURL))</link>
+            <description>\(x(description))</description>
+            <language>\(x(language))</language>
+            <atom:link href="\(x(feedURL))" rel="self" type="application/rss+xml"/>
+            <lastBuildDate>\(Self.rfc822(updated))</lastBuildDate>
+
+            """
+        for item in items {
+            xml += "<item>\n<title>\(x(item.title))</title>\n<link>\(x(item.url))</link>\n<guid isPermaLink=\"true\">\(x(item.url))</guid>\n"
+            xml += "<pubDate>\(Self.rfc822(item.published))</pubDate>\n"
+            for author in item.authors { xml += "<dc:creator>\(x(author.name))</dc:creator>\n" }
+            for tag in item.tags { xml += "<category>\(x(tag))</category>\n" }
+            xml += "<description>\(x(item.summary))</description>\n"
+            if let content = item.contentHTML { xml += "<content:encoded>\(x(content))</content:encoded>\n" }
+            if let image = item.image {
+                xml += "<media:content url=\"\(x(image.url))\" medium=\"image\" type=\"\(x(image.type))\""
+                if let width = image.width, let height = image.height { xml += " width=\"\(width)\" height=\"\(height)\"" }
+                xml += "/>\n"
+            }
+            xml += "</item>\n"
+        }
+        return xml + "</channel>\n</rss>\n"
+    }
+
+    // MARK: Atom 1.0
+
+    func atom(alternateTypes: [(type: String, url: String)] = []) -> String {
+        var xml = """
+            <?xml version="1.0" encoding="utf-8"?>
+            <feed xmlns="http://www.w3.org/2005/Atom" xml:lang="\(x(language))">
+            <id>\(x(feedURL))</id>
+            <title>\(x(title))</title>
+            <subtitle>\(x(description))</subtitle>
+            <link rel="self" type="application/atom+xml" href="\(x(feedURL))"/>
+            <link rel="alternate" type="text/html" href="\(x(pageURL))"/>
+            <updated>\(Self.rfc3339(updated))</updated>
+
+            """
+        for item in items {
+            xml += "<entry>\n<id>\(x(item.url))</id>\n<title>\(x(item.title))</title>\n"
+            xml += "<link rel=\"alternate\" type=\"text/html\" href=\"\(x(item.url))\"/>\n"
+            xml += "<published>\(Self.rfc3339(item.published))</published>\n<updated>\(Self.rfc3339(item.updated))</updated>\n"
+            for author in item.authors { xml += "<author><name>\(x(author.name))</name><uri>\(x(author.url))</uri></author>\n" }
+            if item.authors.isEmpty { xml += "<author><name>\(x(title))</name></author>\n" }
+            for tag in item.tags { xml += "<category term=\"\(x(tag))\"/>\n" }
+            xml += "<summary type=\"text\">\(x(item.summary))</summary>\n"
+            if let content = item.contentHTML { xml += "<content type=\"html\">\(x(content))</content>\n" }
+            if let image = item.image { xml += "<link rel=\"enclosure\" type=\"\(x(image.type))\" href=\"\(x(image.url))\"/>\n" }
+            xml += "</entry>\n"
+        }
+        return xml + "</feed>\n"
+    }
+
+    // MARK: JSON Feed 1.1
+
+    func json() -> String {
+        var feed: [String: Any] = [
+            "version": "https://jsonfeed.org/version/1.1",
+            "title": title,
+            "home_page_url": pageURL,
+            "feed_url": feedURL,
+            "description": description,
+            "language": language,
+        ]
+        feed["items"] = items.map { item -> [String: Any] in
+            var entry: [String: Any] = [
+                "id": item.url,
+                "url": item.url,
+                "title": item.title,
+                "summary": item.summary,
+                "date_published": Self.rfc3339(item.published),
+                "date_modified": Self.rfc3339(item.updated),
+                "authors": item.authors.map { ["name": $0.name, "url": $0.url] },
+                "tags": item.tags,
+            ]
+            // JSON Feed requires content_html or content_text on every item.
+            if let content = item.contentHTML { entry["content_html"] = content } else { entry["content_text"] = item.summary }
+            if let image = item.image { entry["image"] = image.url }
+            return entry
+        }
+        let data = (try? JSONSerialization.data(withJSONObject: feed, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    // MARK: Helpers
+
+    private func x(_ text: String) -> String { Self.escapeXML(text) }
+
+    /// `text` safe inside XML character data and attributes (control characters XML forbids removed).
+    static func escapeXML(_ text: String) -> String {
+        var escaped = ""
+        escaped.reserveCapacity(text.utf8.count)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": escaped += "&amp;"
+            case "<": escaped += "&lt;"
+            case ">": escaped += "&gt;"
+            case "\"": escaped += "&quot;"
+            case "'": escaped += "&apos;"
+            case "\t", "\n", "\r": escaped.unicodeScalars.append(scalar)
+            default:
+                if scalar.value >= 0x20 && scalar.value != 0xFFFE && scalar.value != 0xFFFF { escaped.unicodeScalars.append(scalar) }
+            }
+        }
+        return escaped
+    }
+
+    static func rfc822(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return formatter.string(from: date)
+    }
+
+    static func rfc3339(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: date)
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import Hummingbird
+import MastheadCore
+import MastheadStorage
+
+/// `robots.txt`, the sitemap index at `/sitemap.xml` and the sitemaps it lists: articles by month
+/// (split before 50,000 addresses), sections, tags, authors, pages, and a Google News sitemap of
+/// the last 48 hours.
+struct SitemapsController: Sendable {
+    let store: Store
+    let site: SiteSettings
+    let cache: PageCache
+    /// Most addresses in one sitemap (the protocol's limit is 50,000).
+    let maxURLs: Int
+
+    func addRoutes(to router: Router<some RequestContext>) {
+        for method in [HTTPRequest.Method.get, .head] {
+            router.on("/robots.txt", method: method) { request, _ in
+                try await cached(request, type: "text/plain; charset=utf-8") {
+                    "User-agent: *\nDisallow: /admin/\nDisallow: /api/\n\nSitemap: \(site.absoluteURL("/sitemap.xml"))\n"
+                }
+            }
+            router.on("/sitemap.xml", method: method) { request, _ in
+                try await cached(request, type: "application/xml; charset=utf-8") { try await index() }
+            }
+            router.on("/sitemaps/:name", method: method) { request, context in
+                let name = try context.parameters.require("name")
+                return try await cached(request, type: "application/xml; charset=utf-8") { try await sitemap(named: name) }
+            }
+        }
+    }
+
+    private func cached(_ request: Request, type: String, render: () async throws -> String) async throws -> Response {
+        let key = request.uri.path
+        if let entry = cache.entry(for: key) { return entry.response(to: request, cacheControl: "public, max-age=300") }
+        let generation = cache.generation
+        return cache.store(try await render(), contentType: type, for: key, generation: generation).response(to: request, cacheControl: "public, max-age=300")
+    }
+
+    // MARK: Index
+
+    private func index() async throws -> String {
+        let articles = try await store.publishedStamps()
+        let listings = try await store.listingStamps()
+        let pages = try await store.pageStamps()
+        var entries: [(String, Date?)] = []
+        for (name, chunk) in articleChunks(articles) {
+            entries.append((name, chunk.map(\.modifiedAt).max()))
+        }
+        entries.append(("news.xml", articles.first?.modifiedAt))
+        if !listings.sections.isEmpty { entries.append(("sections.xml", listings.sections.map(\.lastModified).max())) }
+        for (index, chunk) in listings.tags.chunked(maxURLs).enumerated() { entries.append((Self.name("tags", index), chunk.map(\.lastModified).max())) }
+        for (index, chunk) in listings.authors.chunked(maxURLs).enumerated() { entries.append((Self.name("authors", index), chunk.map(\.lastModified).max())) }
+        if !pages.isEmpty { entries.append(("pages.xml", pages.map(\.lastModified).max())) }
+        var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n"
+        for (name, lastModified) in entries {
+            xml += "<sitemap><loc>\(FeedDocument.escapeXML(site.absoluteURL("/sitemaps/" + name)))</loc>"
+            if let lastModified { xml += "<lastmod>\(FeedDocument.rfc3339(lastModified))</lastmod>" }
+            xml += "</sitemap>\n"
+        }
+        return xml + "</sitemapindex>\n"
+    }
+
+    /// Articles grouped by month of publication (`articles-2026-11.xml`), each month split into
+    /// parts (`articles-2026-11-2.xml`) when it has more than `maxURLs`.
+    private func articleChunks(_ articles: [ArticleStamp]) -> [(String, [ArticleStamp])] {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        var months: [String: [ArticleStamp]] = [:]
+        for article in articles {
+            let parts = calendar.dateComponents([.year, .month], from: article.publishedAt)
+            months[String(format: "%04d-%02d", parts.year ?? 0, parts.month ?? 0), default: []].append(article)
+        }
+        return months.keys.sorted(by: >).flatMap { month in
+            months[month]!.chunked(maxURLs).enumerated().map { index, chunk in (Self.name("articles-\(month)", index), chunk) }
+        }
+    }
+
+    private static func name(_ stem: String, _ index: Int) -> String {
+        index == 0 ? "\(stem).xml" : "\(stem)-\(index + 1).xml"
+    }
+
+    // MARK: Sitemaps
+
+    private func sitemap(named name: String) async throws -> String {
+        if name == "news.xml" { return try await news() }
+        var urls: [(String, Date)] = []
+        if name.hasPrefix("articles-") {
+            guard let chunk = articleChunks(try await store.publishedStamps()).first(where: { $0.0 == name })?.1 else { throw HTTPError(.notFound) }
+            urls = chunk.map { ($0.path, $0.modifiedAt) }
+        } else if name == "sections.xml" {
+            urls = try await store.listingStamps().sections.map { ($0.path, $0.lastModified) }
+        } else if name.hasPrefix("tags") || name.hasPrefix("authors") {
+            let listings = try await store.listingStamps()
+            let all = name.hasPrefix("tags") ? listings.tags : listings.authors
+            let stem = name.hasPrefix("tags") ? "tags" : "authors"
+            guard let chunk = all.chunked(maxURLs).enumerated().first(where: { Self.name(stem, $0.offset) == name })?.element else { throw HTTPError(.notFound) }
+            urls = chunk.map { ($0.path, $0.lastModified) }
+        } else if name == "pages.xml" {
+            urls = [("/", try await store.publishedStamps().first?.modifiedAt ?? .now)] + (try await store.pageStamps().map { ($0.path, $0.lastModified) })
+        } else {
+            throw HTTPError(.notFound)
+        }
+        var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n"
+        for (path, lastModified) in urls {
+            xml += "<url><loc>\(FeedDocument.escapeXML(site.absoluteURL(path)))</loc><lastmod>\(FeedDocument.rfc3339(lastModified))</lastmod></url>\n"
+        }
+        return xml + "</urlset>\n"
+    }
+
+    /// Google News: articles published in the last 48 hours.
+    private func news() async throws -> String {
+        let cutoff = Date.now.addingTimeInterval(-48 * 3600)
+        let recent = try await store.publishedStamps().filter { $0.publishedAt >= cutoff }
+        var xml = """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
+
+            """
+        let language = site.language.split(separator: "-").first.map(String.init) ?? "en"
+        for article in recent {
+            xml += """
+                <url><loc>\(FeedDocument.escapeXML(site.absoluteURL(article.path)))</loc><news:news><news:publication><news:name>\(FeedDocument.escapeXML(site.title))</news:name><news:language>\(FeedDocument.escapeXML(language))</news:language></news:publication><news:publication_date>\(FeedDocument.rfc3339(article.publishedAt))</news:publication_date><news:title>\(FeedDocument.escapeXML(article.title))</news:title></news:news></url>
+
+                """
+        }
+        return xml + "</urlset>\n"
+    }
+}
+
+extension Array {
+    /// The array in consecutive pieces of at most `size` elements (one empty piece for an empty array).
+    func chunked(_ size: Int) -> [[Element]] {
+        guard !isEmpty else { return [] }
+        return stride(from: 0, to: count, by: size).map { Array(self[$0..<Swift.min($0 + size, count)]) }
+    }
+}
