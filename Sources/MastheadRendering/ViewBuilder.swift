@@ -116,6 +116,27 @@ public struct ViewBuilder: Sendable {
             status: status, heading: heading, message: message)
     }
 
+    /// The search page for `query` (already run: `hits` of `total`).
+    public func searchPage(
+        query: String, sectionSlug: String?, from: String, until: String, hits: [(Article, String)], total: Int,
+        page: Int, pageSize: Int, sections: [Section], pagePath: (Int) -> String
+    ) -> SearchPageView {
+        let trimmed = query.trimmingCharacters(in: .whitespaces)
+        let totalPages = max(1, (total + pageSize - 1) / pageSize)
+        return SearchPageView(
+            frame: frame(title: trimmed.isEmpty ? "Search" : "Search: \(trimmed)", description: "Search \(site.title).", path: "/search/", sections: sections),
+            query: trimmed,
+            sections: sections.map { SectionOptionView(slug: $0.slug, name: $0.name, isSelected: $0.slug == sectionSlug) },
+            from: from,
+            until: until,
+            hasQuery: !trimmed.isEmpty,
+            results: hits.map { SearchResultView(card: card($0.0), snippetHTML: $0.1) },
+            summary: trimmed.isEmpty ? nil : "\(total) \(total == 1 ? "result" : "results") for “\(trimmed)”",
+            pagination: totalPages > 1
+                ? PaginationView(current: page, total: totalPages, previousPath: page > 1 ? pagePath(page - 1) : nil, nextPath: page < totalPages ? pagePath(page + 1) : nil)
+                : nil)
+    }
+
     /// The path of page `page` of a list starting at `basePath`: `/world/`, `/world/page/2/`.
     public static func pagePath(_ basePath: String, _ page: Int) -> String {
         page <= 1 ? basePath : "\(basePath)page/\(page)/"

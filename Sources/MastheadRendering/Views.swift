@@ -179,3 +179,31 @@ public struct ErrorPageView: Sendable {
     public var heading: String
     public var message: String
 }
+
+/// One search result: the article as a card and the words around the match.
+public struct SearchResultView: Sendable {
+    public var card: ArticleCardView
+    /// Escaped text with the matching words in `<mark>`.
+    public var snippetHTML: String
+}
+
+/// An option of the section filter on the search page.
+public struct SectionOptionView: Sendable {
+    public var slug: String
+    public var name: String
+    public var isSelected: Bool
+}
+
+/// The search page: the form (with what was asked) and the results.
+public struct SearchPageView: Sendable {
+    public var frame: FrameView
+    public var query: String
+    public var sections: [SectionOptionView]
+    public var from: String
+    public var until: String
+    public var hasQuery: Bool
+    public var results: [SearchResultView]
+    /// "3 results for “harbour”", or nil before anything was asked.
+    public var summary: String?
+    public var pagination: PaginationView?
+}

@@ -15,6 +15,9 @@ enum Migrations {
         Migration(version: 2, name: "image placeholders", apply: { db in
             try await db.alter(table: "article").column("image_placeholder", type: .text).run()
         }),
+        Migration(version: 3, name: "full-text search", apply: { db in
+            try await SQLiteSearch.createSchema(db)
+        }),
     ]
 
     private static func createContentTables(_ db: any SQLDatabase) async throws {

@@ -124,7 +124,7 @@ extension Store {
     }
 
     /// Articles for `rows` of ``articleSelect``, with their authors, tags and corrections (three queries for all).
-    private func articles(from rows: [any SQLRow]) async throws -> [Article] {
+    func articles(from rows: [any SQLRow]) async throws -> [Article] {
         guard !rows.isEmpty else { return [] }
         let ids = try rows.map { try $0.decode(column: "id", as: Int64.self) }
         var authors: [Int64: [Author]] = [:]

@@ -95,6 +95,7 @@ extension Store {
             else { throw MastheadError(.storage, "inserting article '\(source.slug)' returned no id") }
             articleID = try row.decode(column: "id", as: Int64.self)
         }
+        try await SQLiteSearch.index(db, id: articleID, title: source.title, summary: source.summary, bodyHTML: record.bodyHTML)
         for (position, authorID) in authorIDs.enumerated() {
             try await db.raw("INSERT INTO article_author (article_id, author_id, position) VALUES (\(bind: articleID), \(bind: authorID), \(bind: position))").run()
         }

@@ -125,3 +125,25 @@ def test_author_pages_carry_a_profile(site):
     profile = next(d for d in data if d["@type"] == "ProfilePage")
     assert profile["mainEntity"]["name"] == "Amara Okafor"
     assert profile["mainEntity"]["jobTitle"] == "International correspondent"
+
+
+def test_search_finds_a_body_word_the_moment_an_article_is_published(site, tmp_path):
+    word = "quincunxial"
+    (tmp_path / "fresh.md").write_text(
+        f"---\ntitle: Council approves the new ferry pier\nsection: Politics\n---\nThe design is {word}, engineers said.\n")
+    result = site.cli("import-markdown", str(tmp_path / "fresh.md"))
+    assert result.returncode == 0, result.stderr
+    status, headers, html = site.get(f"/search/?q={word}")
+    assert status == 200
+    assert "1 result for" in html
+    assert 'href="/politics/council-approves-the-new-ferry-pier/"' in html
+    assert f"<mark>{word}</mark>" in html
+
+
+def test_search_filters_and_escapes(site):
+    _, _, html = site.get("/search/?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E")
+    assert "<script>alert" not in html
+    _, _, html = site.get("/search/?q=bench&section=opinion")
+    assert "towns-need-more-benches" in html
+    _, _, html = site.get("/search/?q=bench&section=world")
+    assert "towns-need-more-benches" not in html

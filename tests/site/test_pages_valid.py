@@ -16,6 +16,7 @@ PAGES = {
     "about": "/about/",
     "privacy": "/privacy/",
     "tips": "/tips/",
+    "search": "/search/?q=harbour+flood&section=world",
     "not-found": "/no-such-page/",
 }
 

@@ -20,6 +20,7 @@ struct PublicSiteController: Sendable {
         for method in [HTTPRequest.Method.get, .head] {
             router.on("/", method: method) { request, _ in try await home(request) }
             router.on("/tips", method: method) { request, _ in try await tips(request) }
+            router.on("/search", method: method) { request, _ in try await search(request) }
             router.on("/tag/:slug", method: method) { request, context in
                 try await tag(request, slug: try context.parameters.require("slug"), page: 1)
             }
@@ -138,6 +139,55 @@ struct PublicSiteController: Sendable {
                 path: "/tips/", sections: try await store.sections())
             return try theme.render(view, template: "tips")
         }
+    }
+
+    /// `/search/?q=…&section=…&tag=…&author=…&from=YYYY-MM-DD&until=YYYY-MM-DD&page=N`. Not cached:
+    /// every query is different, and the index answers in milliseconds.
+    private func search(_ request: Request) async throws -> Response {
+        if let redirect = trailingSlashRedirect(request) { return redirect }
+        let parameters = Self.formValues(request.uri.query ?? "")
+        func value(_ name: String) -> String? {
+            parameters[name].map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : String($0.prefix(200)) }
+        }
+        let text = value("q") ?? ""
+        let day = { (name: String) -> Date? in value(name).flatMap { DateParsing.date(from: $0, timeZone: views.site.timeZone) } }
+        let page = value("page").flatMap(Int.init).map { max(1, min($0, 1000)) } ?? 1
+        let query = SearchQuery(
+            text: text, sectionSlug: value("section"), tagSlug: value("tag"), authorSlug: value("author"),
+            from: day("from"), until: day("until").map { $0.addingTimeInterval(86_400) })
+        let pageSize = Self.pageSize
+        let (hits, total) = try await store.search(query, limit: pageSize, offset: (page - 1) * pageSize)
+        let view = views.searchPage(
+            query: text, sectionSlug: query.sectionSlug, from: value("from") ?? "", until: value("until") ?? "",
+            hits: hits.map { ($0.article, $0.snippetHTML) }, total: total, page: page, pageSize: pageSize,
+            sections: try await store.sections()
+        ) { number in
+            var components = URLComponents()
+            components.path = "/search/"
+            components.queryItems = [("q", text), ("section", query.sectionSlug), ("tag", query.tagSlug), ("author", query.authorSlug),
+                                     ("from", value("from")), ("until", value("until")), ("page", String(number))]
+                .compactMap { name, value in value.flatMap { $0.isEmpty ? nil : URLQueryItem(name: name, value: $0) } }
+            return components.string ?? "/search/"
+        }
+        let html = try theme.render(view, template: "search")
+        var headers: HTTPFields = [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"]
+        if request.method == .head {
+            headers[.contentLength] = String(html.utf8.count)
+            return Response(status: .ok, headers: headers)
+        }
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// The fields of a form sent with GET (`a=b+c&d=%C3%A9`): `+` is a space, the rest percent-decoded.
+    static func formValues(_ query: String) -> [String: String] {
+        var values: [String: String] = [:]
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ text: Substring) -> String { text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
+            guard let name = parts.first.map(decode), values[name] == nil else { continue }
+            values[name] = parts.count > 1 ? decode(parts[1]) : ""
+        }
+        return values
     }
 
     private func list(
