@@ -57,6 +57,7 @@ public func buildRouter(site: Site) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: AccessLogMiddleware())
     router.add(middleware: SecurityHeadersMiddleware())
+    router.add(middleware: ReadOnlyAPIMiddleware())
     router.add(middleware: ErrorPageMiddleware(store: site.store, theme: site.theme, views: site.views))
     router.add(middleware: FileMiddleware(
         site.theme.assetsDirectory, urlBasePath: "/assets",
@@ -69,6 +70,7 @@ public func buildRouter(site: Site) -> Router<BasicRequestContext> {
         store: site.store, site: site.configuration.site, signer: site.imageSigner, cache: site.cache,
         fullText: site.configuration.feedsFullText
     ).addRoutes(to: router)
+    ContentAPIController(store: site.store, site: site.configuration.site, signer: site.imageSigner).addRoutes(to: router)
     SitemapsController(store: site.store, site: site.configuration.site, cache: site.cache, maxURLs: 50_000).addRoutes(to: router)
     ImagesController(
         mediaDirectory: site.configuration.mediaDirectory, signer: site.imageSigner, cache: site.imageCache,

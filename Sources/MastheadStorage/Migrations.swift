@@ -18,6 +18,14 @@ enum Migrations {
         Migration(version: 3, name: "full-text search", apply: { db in
             try await SQLiteSearch.createSchema(db)
         }),
+        Migration(version: 4, name: "content API keys", apply: { db in
+            try await db.create(table: "content_key")
+                .column("id", type: .bigint, .primaryKey(autoIncrement: true))
+                .column("name", type: .text, .notNull)
+                .column("key_hash", type: .text, .notNull, .unique)
+                .column("created_at", type: .bigint, .notNull)
+                .run()
+        }),
     ]
 
     private static func createContentTables(_ db: any SQLDatabase) async throws {

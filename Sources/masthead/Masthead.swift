@@ -17,7 +17,7 @@ struct Masthead: AsyncParsableCommand {
             variables, then command-line options. With none, the site lives in ./data as an SQLite file.
             See docs/configuration.md for every setting.
             """,
-        subcommands: [Serve.self, Migrate.self, ImportMarkdown.self, LoadDemo.self, AddCorrection.self, ConvertImage.self],
+        subcommands: [Serve.self, Migrate.self, ImportMarkdown.self, LoadDemo.self, AddCorrection.self, ConvertImage.self, ContentKey.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -244,6 +244,30 @@ struct ConvertImage: AsyncParsableCommand {
         } catch let rejection as ImageRejection {
             FileHandle.standardError.write(Data("masthead: error: \(rejection.message)\n".utf8))
             throw ExitCode.failure
+        }
+    }
+}
+
+struct ContentKey: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "content-key",
+        abstract: "Manage keys for the read-only Content API.",
+        subcommands: [Add.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a Content API key and print it (it is shown once; only its hash is kept).")
+
+        @OptionGroup var options: GlobalOptions
+
+        @Argument(help: "What the key is for, e.g. 'Mobile app'.")
+        var name: String
+
+        func run() async throws {
+            let (configuration, logger) = try await reportingErrors { try await options.load() }
+            try await withSite(configuration, logger) { site in
+                print(try await site.store.createContentKey(name: name))
+            }
         }
     }
 }
