@@ -58,6 +58,15 @@ def test_slugs_fields_pages_and_errors(site, content_key):
     assert status == 400 and "colour" in body["errors"][0]["context"]
 
 
+def test_search_endpoint_finds_body_words(site, content_key):
+    status, _, body = get_json(site, f"/api/content/search/?key={content_key}&q=tributaries&fields=slug,snippet")
+    assert status == 200
+    assert body["posts"][0]["slug"] == "river-towns-share-flood-warnings"
+    assert "<mark>tributaries</mark>" in body["posts"][0]["snippet"]
+    assert body["meta"]["pagination"]["total"] == 1
+    assert get_json(site, f"/api/content/search/?key={content_key}&q=")[0] == 400
+
+
 @pytest.fixture(scope="session")
 def api_schema(site):
     return schemathesis.openapi.from_url(site.base + "/api/openapi.json")

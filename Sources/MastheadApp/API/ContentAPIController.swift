@@ -24,6 +24,7 @@ struct ContentAPIController: Sendable {
         api.get("/posts/:id") { request, context in
             try await respond(request) { try await posts(request, slug: nil, id: try context.parameters.require("id")) }
         }
+        api.get("/search") { request, _ in try await respond(request) { try await search(request) } }
         for kind in Listing.allCases {
             api.get(RouterPath("/\(kind.rawValue)")) { request, _ in try await respond(request) { try await listing(kind, request, slug: nil) } }
             api.get(RouterPath("/\(kind.rawValue)/slug/:slug")) { request, context in
@@ -31,7 +32,7 @@ struct ContentAPIController: Sendable {
             }
         }
         // CORS preflight on every address; other methods are refused by ReadOnlyAPIMiddleware.
-        let paths = ["/api/content/posts", "/api/content/posts/:id", "/api/content/posts/slug/:slug", "/api/openapi.json"]
+        let paths = ["/api/content/posts", "/api/content/posts/:id", "/api/content/posts/slug/:slug", "/api/content/search", "/api/openapi.json"]
             + Listing.allCases.flatMap { ["/api/content/\($0.rawValue)", "/api/content/\($0.rawValue)/slug/:slug"] }
         for path in paths {
             router.on(RouterPath(path), method: .options) { _, _ in
@@ -169,6 +170,28 @@ struct ContentAPIController: Sendable {
         let items = articles.map { paging.select(post($0, include: paging.include)) }
         if slug != nil || id != nil { return ["posts": items] }
         return ["posts": items, "meta": paging.meta(total: total)]
+    }
+
+    /// Full-text search: `q` (required), with `section`, `tag`, `author`, `from` and `until` filters;
+    /// posts best match first, each with a `snippet` (HTML, matches in `<mark>`).
+    private func search(_ request: Request) async throws -> [String: Any] {
+        let parameters = Self.parameters(request)
+        let paging = try Paging(parameters)
+        guard let text = parameters["q"]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else {
+            throw APIError(status: .badRequest, type: "ValidationError", message: "Validation error, cannot search.", context: "q (the words to find) is required")
+        }
+        let day = { (name: String) -> Date? in parameters[name].flatMap { DateParsing.date(from: $0, timeZone: site.timeZone) } }
+        let query = SearchQuery(
+            text: String(text.prefix(200)), sectionSlug: parameters["section"].flatMap { $0.isEmpty ? nil : $0 },
+            tagSlug: parameters["tag"].flatMap { $0.isEmpty ? nil : $0 }, authorSlug: parameters["author"].flatMap { $0.isEmpty ? nil : $0 },
+            from: day("from"), until: day("until").map { $0.addingTimeInterval(86_400) })
+        let (hits, total) = try await store.search(query, limit: paging.limit, offset: (paging.page - 1) * paging.limit)
+        let posts = hits.map { hit -> [String: Any] in
+            var object = post(hit.article, include: paging.include)
+            object["snippet"] = hit.snippetHTML
+            return paging.select(object)
+        }
+        return ["posts": posts, "meta": paging.meta(total: total)]
     }
 
     private func post(_ article: Article, include: Set<String>) -> [String: Any] {

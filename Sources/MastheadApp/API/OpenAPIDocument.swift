@@ -56,6 +56,14 @@ enum OpenAPIDocument {
             "/api/content/posts/{id}/": operation("Read post by id", "posts", item: "Post", paginated: false, parameters: [id] + listParameters),
             "/api/content/posts/slug/{slug}/": operation("Read post by slug", "posts", item: "Post", paginated: false, parameters: [slug] + listParameters),
         ]
+        paths["/api/content/search/"] = operation("Search posts", "posts", item: "Post", paginated: true, parameters: listParameters + [
+            parameter("q", "The words to find, in titles, deks and bodies.", schema: ["type": "string", "minLength": 1, "maxLength": 200, "pattern": "\\S"], required: true),
+            parameter("section", "Only this section (slug).", schema: ["type": "string"]),
+            parameter("tag", "Only this tag (slug).", schema: ["type": "string"]),
+            parameter("author", "Only this author (slug).", schema: ["type": "string"]),
+            parameter("from", "Published on or after this day (YYYY-MM-DD).", schema: ["type": "string"]),
+            parameter("until", "Published on or before this day (YYYY-MM-DD).", schema: ["type": "string"]),
+        ])
         for (name, item) in [("tags", "Tag"), ("authors", "Author"), ("pages", "Page"), ("sections", "Section")] {
             paths["/api/content/\(name)/"] = operation("Browse \(name)", name, item: item, paginated: true, parameters: listParameters)
             paths["/api/content/\(name)/slug/{slug}/"] = operation("Read \(name) by slug", name, item: item, paginated: false, parameters: [slug] + listParameters)
