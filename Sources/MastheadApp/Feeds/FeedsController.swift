@@ -66,17 +66,14 @@ struct FeedsController: Sendable {
         guard request.uri.path.hasSuffix("/") else {
             return Response(status: .movedPermanently, headers: [.location: request.uri.path + "/"])
         }
-        let key = request.uri.path
-        if let entry = cache.entry(for: key) { return entry.response(to: request, cacheControl: "public, max-age=300") }
-        let generation = cache.generation
-        let document = try await document(for: list, format: format)
-        let text: String = switch format {
-        case .rss: document.rss()
-        case .atom: document.atom()
-        case .json: document.json()
+        return try await cache.respond(to: request, contentType: format.contentType, cacheControl: "public, max-age=300") {
+            let document = try await document(for: list, format: format)
+            return switch format {
+            case .rss: document.rss()
+            case .atom: document.atom()
+            case .json: document.json()
+            }
         }
-        return cache.store(text, contentType: format.contentType, for: key, generation: generation)
-            .response(to: request, cacheControl: "public, max-age=300")
     }
 
     private func document(for list: List, format: Format) async throws -> FeedDocument {

@@ -31,10 +31,7 @@ struct SitemapsController: Sendable {
     }
 
     private func cached(_ request: Request, type: String, render: () async throws -> String) async throws -> Response {
-        let key = request.uri.path
-        if let entry = cache.entry(for: key) { return entry.response(to: request, cacheControl: "public, max-age=300") }
-        let generation = cache.generation
-        return cache.store(try await render(), contentType: type, for: key, generation: generation).response(to: request, cacheControl: "public, max-age=300")
+        try await cache.respond(to: request, contentType: type, cacheControl: "public, max-age=300", render: render)
     }
 
     // MARK: Index

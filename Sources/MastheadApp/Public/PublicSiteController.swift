@@ -211,11 +211,8 @@ struct PublicSiteController: Sendable {
 
     /// Serves `request` from the cache, or renders the page with `render` and caches it.
     private func cached(_ request: Request, render: () async throws -> String) async throws -> Response {
-        let key = request.uri.path
-        if let entry = cache.entry(for: key) { return entry.response(to: request) }
-        let generation = cache.generation
         do {
-            return cache.store(try await render(), for: key, generation: generation).response(to: request)
+            return try await cache.respond(to: request, render: render)
         } catch let redirect as PageRedirect {
             return Response(status: .movedPermanently, headers: [.location: redirect.location])
         }

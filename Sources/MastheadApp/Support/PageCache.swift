@@ -78,6 +78,20 @@ public final class PageCache: Sendable {
     }
 }
 
+extension PageCache {
+    /// The response to `request` from the cache, or from `render` (whose result is then cached
+    /// under the request's path).
+    func respond(
+        to request: Request, contentType: String = "text/html; charset=utf-8",
+        cacheControl: String = "public, max-age=60, stale-while-revalidate=300", render: () async throws -> String
+    ) async throws -> Response {
+        let key = request.uri.path
+        if let entry = entry(for: key) { return entry.response(to: request, cacheControl: cacheControl) }
+        let generation = self.generation
+        return store(try await render(), contentType: contentType, for: key, generation: generation).response(to: request, cacheControl: cacheControl)
+    }
+}
+
 extension PageCache.Entry {
     /// The response to `request` for this page: 304 if the client's copy is current, gzip if accepted.
     func response(to request: Request, status: HTTPResponse.Status = .ok, cacheControl: String = "public, max-age=60, stale-while-revalidate=300") -> Response {
