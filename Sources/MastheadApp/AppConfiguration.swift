@@ -30,6 +30,8 @@ public struct AppConfiguration: Sendable {
     public var imageSecret: Data?
     /// Whether feeds carry whole articles (true) or only summaries.
     public var feedsFullText: Bool
+    /// Origins whose pages may call the APIs from a browser; `*` for any.
+    public var apiCORSOrigins: [String] = ["*"]
 
     /// The folder of uploaded and imported images, served under `/media/`.
     public var mediaDirectory: String { dataDirectory + "/media" }
@@ -119,7 +121,7 @@ public struct AppConfiguration: Sendable {
         if let secret, secret.utf8.count < 32 {
             throw keys.error("image_secret", "the image signing secret must be at least 32 characters")
         }
-        self.init(
+        var configuration = AppConfiguration(
             site: SiteSettings(
                 title: try keys.string("title") ?? defaults.title,
                 tagline: try keys.string("tagline") ?? defaults.tagline,
@@ -141,6 +143,16 @@ public struct AppConfiguration: Sendable {
             imageCacheBytes: (try keys.positive("image_cache_mb") ?? 1024) * 1_048_576,
             imageSecret: secret.map { Data($0.utf8) },
             feedsFullText: try keys.bool("feed_full_text") ?? true)
+        if let origins = try keys.string("api_cors_origins") {
+            let list = origins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            for origin in list where origin != "*" {
+                guard let url = URL(string: origin), ["http", "https"].contains(url.scheme ?? ""), url.host != nil, url.path.isEmpty else {
+                    throw keys.error("api_cors_origins", "'\(origin)' is not an origin such as https://app.example.org (or *)")
+                }
+            }
+            configuration.apiCORSOrigins = list
+        }
+        self = configuration
     }
 }
 

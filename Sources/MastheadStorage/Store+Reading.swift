@@ -51,6 +51,17 @@ extension Store {
                 + " ORDER BY m.shared DESC, (a.section_id = \(bind: article.section.id)) DESC, a.published_at DESC LIMIT \(bind: limit)"
             related = try await articles(from: try await engine.reader.raw(query).all())
         }
+        // Then stories whose words are most like this one's headline and dek.
+        if related.count < limit, let match = SQLiteSearch.similarityQuery(article.title + " " + article.summary) {
+            let (ids, _) = try await SQLiteSearch.search(
+                engine.reader, match: match, where: Self.publishedCondition(.init(excludingID: article.id), now: now), limit: limit * 2, offset: 0)
+            let candidates = ids.map(\.0).filter { id in !related.contains { $0.id == id } }
+            if !candidates.isEmpty {
+                let rows = try await engine.reader.raw(Self.articleSelect + " WHERE a.id IN (\(binds: candidates))").all()
+                let byID = Dictionary(uniqueKeysWithValues: try await articles(from: rows).map { ($0.id, $0) })
+                for id in candidates where related.count < limit { if let found = byID[id] { related.append(found) } }
+            }
+        }
         if related.count < limit {
             let sameSection = try await publishedArticles(.init(sectionID: article.section.id, excludingID: article.id), limit: limit, now: now)
             for candidate in sameSection where related.count < limit && !related.contains(where: { $0.id == candidate.id }) {
@@ -115,7 +126,12 @@ extension Store {
         """
 
     static func publishedWhere(_ filter: ArticleFilter, now: Date) -> SQLQueryString {
-        var query: SQLQueryString = " WHERE a.status = 'published' AND a.published_at <= \(bind: now.epochSeconds)"
+        " WHERE " + publishedCondition(filter, now: now)
+    }
+
+    /// The condition (without `WHERE`) for published articles matching `filter` at `now`.
+    static func publishedCondition(_ filter: ArticleFilter, now: Date) -> SQLQueryString {
+        var query: SQLQueryString = "a.status = 'published' AND a.published_at <= \(bind: now.epochSeconds)"
         if let id = filter.sectionID { query += " AND a.section_id = \(bind: id)" }
         if let id = filter.tagID { query += " AND EXISTS (SELECT 1 FROM article_tag t WHERE t.article_id = a.id AND t.tag_id = \(bind: id))" }
         if let id = filter.authorID { query += " AND EXISTS (SELECT 1 FROM article_author w WHERE w.article_id = a.id AND w.author_id = \(bind: id))" }

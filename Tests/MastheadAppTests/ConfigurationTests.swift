@@ -70,6 +70,7 @@ import Testing
         ("MASTHEAD_DATABASE_URL", "mysql://db/news", "database_url"),
         ("MASTHEAD_TRUST_HTML", "perhaps", "trust_html"),
         ("MASTHEAD_LOG_LEVEL", "loud", "log_level"),
+        ("MASTHEAD_API_CORS_ORIGINS", "app.example.org", "api_cors_origins"),
     ])
     func badValuesNameTheirKey(variable: String, value: String, key: String) async throws {
         await #expect {

@@ -91,6 +91,19 @@ import Testing
         }
     }
 
+    @Test func relatedArticlesFallBackToStoriesWithSimilarWords() async throws {
+        try await withTestSite { test in
+            try test.writeArticle("a.md", frontMatter: ["title: Glacier lake threatens mountain village", "section: World", "date: 2026-11-01"])
+            try test.writeArticle("b.md", frontMatter: ["title: Scientists measure the glacier lake", "section: Science", "date: 2026-10-01"])
+            try test.writeArticle("c.md", frontMatter: ["title: Bakery chain changes hours", "section: Business", "date: 2026-11-02"])
+            try test.writeArticle("d.md", frontMatter: ["title: Election night results", "section: World", "date: 2026-09-01"])
+            try await test.importArticles(test.directory)
+            let store = test.site.store
+            let main = try #require(try await store.article(slug: "glacier-lake-threatens-mountain-village"))
+            #expect(try await store.relatedArticles(to: main, limit: 2).map(\.slug) == ["scientists-measure-the-glacier-lake", "election-night-results"])
+        }
+    }
+
     @Test func correctionsAreKeptInOrderAndMarkTheArticleUpdated() async throws {
         try await withTestSite { test in
             try test.writeArticle("a.md", frontMatter: ["title: Count", "section: World", "date: 2026-11-01T08:00:00Z"])

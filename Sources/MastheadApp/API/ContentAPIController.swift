@@ -56,7 +56,8 @@ struct ContentAPIController: Sendable {
         case tags, authors, pages, sections
     }
 
-    static let corsHeaders: HTTPFields = [.accessControlAllowOrigin: "*"]
+    /// Headers every API response starts from; CORS is added by ``APICORSMiddleware``.
+    static let corsHeaders: HTTPFields = [:]
 
     // MARK: Errors and envelope
 
@@ -337,5 +338,25 @@ struct ReadOnlyAPIMiddleware<Context: RequestContext>: RouterMiddleware {
         headers[.allow] = "GET, HEAD, OPTIONS"
         return ContentAPIController.json(
             .methodNotAllowed, ["errors": [["message": "This API is read-only: use GET.", "type": "MethodNotAllowedError", "context": NSNull()]]], extra: headers)
+    }
+}
+
+/// CORS for `/api/`: the origins in `api_cors_origins` may read the APIs from a browser
+/// (`*`, the default, lets any site do so, as Ghost's Content API does).
+struct APICORSMiddleware<Context: RequestContext>: RouterMiddleware {
+    let origins: [String]
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        guard request.uri.path.hasPrefix("/api/") else { return response }
+        if origins.contains("*") {
+            response.headers[.accessControlAllowOrigin] = "*"
+        } else {
+            response.headers[.vary] = "Origin"
+            if let origin = request.headers[.origin], origins.contains(origin) {
+                response.headers[.accessControlAllowOrigin] = origin
+            }
+        }
+        return response
     }
 }

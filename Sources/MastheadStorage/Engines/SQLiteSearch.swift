@@ -37,6 +37,24 @@ enum SQLiteSearch {
         }.joined(separator: " ")
     }
 
+    /// Words that say little about what a story is about.
+    private static let stopWords: Set<String> = [
+        "about", "after", "again", "also", "been", "before", "being", "between", "could", "does", "during", "each", "from",
+        "have", "into", "just", "more", "most", "much", "only", "other", "over", "said", "says", "should", "since", "some",
+        "such", "than", "that", "their", "them", "then", "there", "these", "they", "this", "those", "through", "under",
+        "until", "very", "were", "what", "when", "where", "which", "while", "will", "with", "would", "year", "years", "your",
+    ]
+
+    /// An FTS5 query matching any of the telling words of `text` (a title and dek): for "more like this".
+    static func similarityQuery(_ text: String) -> String? {
+        var seen = Set<String>()
+        let words = text.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map(String.init)
+            .filter { $0.count >= 4 && !stopWords.contains($0) && seen.insert($0).inserted }
+            .prefix(10)
+        guard !words.isEmpty else { return nil }
+        return words.map { "\"\($0)\"" }.joined(separator: " OR ")
+    }
+
     static let highlightStart = "\u{E000}"
     static let highlightEnd = "\u{E001}"
 
