@@ -31,16 +31,6 @@ static inline void masthead_vips_warm_heif(void) {
     vips_error_clear();
 }
 
-// Opens only the header of an image file (no pixel decode): width and height for layout.
-static inline int masthead_vips_header(const char *path, int *width, int *height) {
-    VipsImage *image = vips_image_new_from_file(path, "access", VIPS_ACCESS_SEQUENTIAL, NULL);
-    if (image == NULL) return -1;
-    *width = vips_image_get_width(image);
-    *height = vips_image_get_height(image);
-    g_object_unref(image);
-    return 0;
-}
-
 // Encodes interleaved 8-bit RGB pixels as a JPEG (metadata stripped) into a g_malloc'd buffer.
 static inline int masthead_vips_rgb_to_jpeg(const void *pixels, size_t size, int width, int height,
                                             int quality, void **out, size_t *out_length) {
@@ -110,7 +100,6 @@ static inline int masthead_vips_blur(VipsImage *in, double sigma, VipsImage **ou
     return vips_gaussblur(in, out, sigma, NULL);
 }
 
-static inline int masthead_vips_has_alpha(VipsImage *image) { return vips_image_hasalpha(image); }
 static inline int masthead_vips_width(VipsImage *image) { return vips_image_get_width(image); }
 static inline int masthead_vips_height(VipsImage *image) { return vips_image_get_height(image); }
 static inline void masthead_vips_unref(VipsImage *image) { g_object_unref(image); }

@@ -48,7 +48,7 @@ public struct MarkdownRenderer: Sendable {
     }
 
     private func render(_ markdown: String, images: ((BodyImage) throws -> String?)?) throws -> String {
-        var options = CMARK_OPT_SMART | CMARK_OPT_FOOTNOTES | CMARK_OPT_VALIDATE_UTF8 | CMARK_OPT_UNSAFE
+        let options = CMARK_OPT_SMART | CMARK_OPT_FOOTNOTES | CMARK_OPT_VALIDATE_UTF8 | CMARK_OPT_UNSAFE
         guard let parser = cmark_parser_new(options) else { return "" }
         defer { cmark_parser_free(parser) }
         for name in Self.extensionNames where trustsHTML || name != "tagfilter" {

@@ -27,28 +27,6 @@ enum Vips {
     }
 }
 
-/// The pixel size of an image file, read from its header without decoding the pixels.
-public struct ImageSize: Sendable, Equatable {
-    public var width: Int
-    public var height: Int
-
-    public init(width: Int, height: Int) {
-        self.width = width
-        self.height = height
-    }
-
-    /// The size of the image in the file at `path`.
-    public init(contentsOf path: String) throws {
-        try Vips.start()
-        var width: Int32 = 0
-        var height: Int32 = 0
-        guard masthead_vips_header(path, &width, &height) == 0 else {
-            throw ImagingError(message: "\(URL(fileURLWithPath: path).lastPathComponent) is not an image libvips can read: \(Vips.lastError())")
-        }
-        self.init(width: Int(width), height: Int(height))
-    }
-}
-
 /// Encodes raw pixels as JPEG.
 public enum JPEGEncoder {
     /// A progressive JPEG, without metadata, of `pixels`: 8-bit RGB, row by row, `width × height × 3` bytes.

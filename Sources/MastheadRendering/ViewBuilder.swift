@@ -226,7 +226,7 @@ public struct ViewBuilder: Sendable {
             absoluteURL: site.absoluteURL(images.url(image.source, shareVariant)),
             srcset: variants.map { "\(images.url(image.source, $0)) \($0.width ?? width)w" }.joined(separator: ", "),
             sizes: sizes,
-            placeholderStyle: image.placeholder.map { "background-size:cover;background-image:url(\($0))" },
+            placeholderStyle: image.placeholder.map(Self.placeholderStyle),
             alt: image.alt, caption: caption, credit: credit, width: width, height: height,
             hasFigcaption: caption != nil || credit != nil)
     }
@@ -243,6 +243,11 @@ public struct ViewBuilder: Sendable {
     public static func hashtag(_ name: String) -> String {
         let words = name.split(whereSeparator: { !$0.isLetter && !$0.isNumber })
         return "#" + words.map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+    }
+
+    /// The inline style that paints a placeholder (a `data:` URL) behind a picture until it loads.
+    public static func placeholderStyle(_ dataURL: String) -> String {
+        "background-size:cover;background-image:url(\(dataURL))"
     }
 
     /// `date` in the site's time zone, as ISO 8601 with offset and in words.

@@ -97,7 +97,7 @@ extension Store {
     public func createContentKey(name: String) async throws -> String {
         let name = name.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty else { throw MastheadError(.invalidInput, "a key needs a name, e.g. 'Mobile app'", location: .init(field: "name")) }
-        let key = (0..<13).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        let key = (0..<13).map { _ in UInt8.random(in: 0...255) }.hexEncoded
         try await engine.write { db in
             try await db.raw(
                 "INSERT INTO content_key (name, key_hash, created_at) VALUES (\(bind: name), \(bind: Self.hash(key)), \(bind: Date.now.epochSeconds))"
@@ -113,6 +113,6 @@ extension Store {
     }
 
     static func hash(_ key: String) -> String {
-        SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(key.utf8)).hexEncoded
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MastheadCore
 import MastheadImaging
+import MastheadRendering
 import MastheadStorage
 
 /// Brings Markdown files into the store: checks every file first, copies their images into the
@@ -102,23 +103,34 @@ public struct ContentImporter: Sendable {
         guard !url.isEmpty, !url.contains(":"), !url.hasPrefix("/"), !url.hasPrefix("#") else { return nil }
         let line = source.bodyLine + image.line - 1
         let location = MastheadError.Location(file: source.file, line: line)
-        let folder = (source.file as NSString).deletingLastPathComponent
-        let path = (folder as NSString).appendingPathComponent(url.removingPercentEncoding ?? url)
-        let checked: SourceImage
-        do {
-            checked = try SourceImage.inspect(path, limits: imageLimits, checkExtension: true)
-        } catch let rejection as ImageRejection {
-            throw MastheadError(.invalidInput, "body image \(url) refused: \(rejection.message)", location: location)
-        }
-        let name = Slug.make(from: ((path as NSString).lastPathComponent as NSString).deletingPathExtension) + "." + checked.format.fileExtension
-        let relative = "\(source.slug)/\(name)"
-        try staged.stage(path, as: relative)
+        let (checked, relative, placeholder) = try checkAndStage(
+            url.removingPercentEncoding ?? url, named: "body image \(url)", for: source, at: location, into: staged)
         var widths = ImageSigner.presetWidths.filter { $0 <= min(checked.width, 1600) }
         if widths.isEmpty { widths = [ImageSigner.presetWidths[0]] }
         let srcset = widths.map { "\(ImageSigner.presetURL(path: relative, width: $0)) \(min($0, checked.width))w" }.joined(separator: ", ")
         let src = ImageSigner.presetURL(path: relative, width: widths.contains(800) ? 800 : widths[widths.count - 1])
-        let placeholder = (try? ImageRenderer.placeholder(checked)).map { #" style="background-size:cover;background-image:url(\#($0))""# } ?? ""
-        return #"<img src="\#(src)" srcset="\#(srcset)" sizes="(min-width: 46rem) 44rem, 100vw" width="\#(checked.width)" height="\#(checked.height)" alt="\#(MarkdownRenderer.escapeHTML(image.alt))" loading="lazy" decoding="async"\#(placeholder)>"#
+        return #"<img src="\#(src)" srcset="\#(srcset)" sizes="(min-width: 46rem) 44rem, 100vw" width="\#(checked.width)" height="\#(checked.height)" alt="\#(MarkdownRenderer.escapeHTML(image.alt))" loading="lazy" decoding="async" style="\#(ViewBuilder.placeholderStyle(placeholder))">"#
+    }
+
+    /// Checks the image file `reference` (relative to the Markdown file, or absolute) as uploads are
+    /// checked, makes its placeholder, and stages its copy at `<slug>/<name>` in the media folder.
+    private func checkAndStage(
+        _ reference: String, named name: String, for source: ArticleSource, at location: MastheadError.Location, into staged: StagedMedia
+    ) throws -> (image: SourceImage, relative: String, placeholder: String) {
+        let folder = (source.file as NSString).deletingLastPathComponent
+        let path = reference.hasPrefix("/") ? reference : (folder as NSString).appendingPathComponent(reference)
+        let image: SourceImage
+        let placeholder: String
+        do {
+            image = try SourceImage.inspect(path, limits: imageLimits, checkExtension: true)
+            placeholder = try ImageRenderer.placeholder(image)
+        } catch let rejection as ImageRejection {
+            throw MastheadError(.invalidInput, "\(name) refused: \(rejection.message)", location: location)
+        }
+        let relative = source.slug + "/" + Slug.make(from: ((path as NSString).lastPathComponent as NSString).deletingPathExtension)
+            + "." + image.format.fileExtension
+        try staged.stage(path, as: relative)
+        return (image, relative, placeholder)
     }
 
     private func stageImage(_ reference: String, for source: ArticleSource, into staged: StagedMedia) throws -> FeaturedImage {
@@ -128,25 +140,7 @@ public struct ContentImporter: Sendable {
         if reference.hasPrefix("https://") || reference.hasPrefix("http://") {
             return FeaturedImage(source: reference, alt: alt, caption: source.imageCaption, credit: source.imageCredit)
         }
-        let folder = (source.file as NSString).deletingLastPathComponent
-        let path = reference.hasPrefix("/") ? reference : (folder as NSString).appendingPathComponent(reference)
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw MastheadError(.invalidInput, "image file \(path) does not exist", location: location)
-        }
-        let image: SourceImage
-        let placeholder: String
-        do {
-            image = try SourceImage.inspect(path, limits: imageLimits, checkExtension: true)
-            placeholder = try ImageRenderer.placeholder(image)
-        } catch let rejection as ImageRejection {
-            throw MastheadError(.invalidInput, "image \(reference) refused: \(rejection.message)", location: location)
-        } catch {
-            throw MastheadError(.invalidInput, "image \(reference) cannot be read: \(error)", location: location)
-        }
-        let fileExtension = image.format.fileExtension
-        let name = Slug.make(from: ((path as NSString).lastPathComponent as NSString).deletingPathExtension) + "." + fileExtension
-        let relative = "\(source.slug)/\(name)"
-        try staged.stage(path, as: relative)
+        let (image, relative, placeholder) = try checkAndStage(reference, named: "image \(reference)", for: source, at: location, into: staged)
         return FeaturedImage(
             source: relative, alt: alt, caption: source.imageCaption, credit: source.imageCredit,
             width: image.width, height: image.height, placeholder: placeholder)

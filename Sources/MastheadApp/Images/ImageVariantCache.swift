@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Logging
+import MastheadCore
 import MastheadImaging
 import NIOCore
 import NIOPosix
@@ -53,11 +54,12 @@ public final class ImageVariantCache: Sendable {
     public func source(at path: String, variant: ImageVariant, format: (SourceImage) -> ImageFormat, limits: ImageLimits) throws -> (SourceImage, ImageFormat, String) {
         // A source looked at within the last second is taken as unchanged without a `stat`.
         let now = ContinuousClock.now
-        if let recent = state.withLock({ state -> (SourceImage, String?)? in
+        if let recent = state.withLock({ state -> (SourceImage, ImageFormat, String)? in
             guard let known = state.sources[path], now - known.checked < .seconds(1) else { return nil }
-            return (known.image, known.keys["\(variant)/\(format(known.image).rawValue)"])
-        }), let key = recent.1 {
-            return (recent.0, format(recent.0), key)
+            let chosen = format(known.image)
+            return known.keys["\(variant)/\(chosen.rawValue)"].map { (known.image, chosen, $0) }
+        }) {
+            return recent
         }
         var info = stat()
         guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
@@ -110,14 +112,7 @@ public final class ImageVariantCache: Sendable {
     /// The cache key of one variant of one version of a source file in one format.
     public static func key(source: SourceImage, modified: Date, variant: ImageVariant, format: ImageFormat) -> String {
         let text = "\(source.path)|\(modified.timeIntervalSince1970)|\(source.byteCount)|\(variant)|\(format.rawValue)"
-        let digits = Array("0123456789abcdef".utf8)
-        var hex: [UInt8] = []
-        hex.reserveCapacity(64)
-        for byte in SHA256.hash(data: Data(text.utf8)) {
-            hex.append(digits[Int(byte >> 4)])
-            hex.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: hex, as: UTF8.self)
+return SHA256.hash(data: Data(text.utf8)).hexEncoded
     }
 
     /// The bytes for `key`, from memory, disk, or `render` (run on a thread pool, one per key at a time).
@@ -150,7 +145,6 @@ public final class ImageVariantCache: Sendable {
         return store(key, data)
     }
 
-    public var diskBytes: Int { state.withLock { $0.diskBytes } }
     /// How many variants were rendered (not served from cache) since start.
     public var renderCount: Int { state.withLock { $0.renders } }
     public var diskCount: Int { state.withLock { $0.disk.count } }
