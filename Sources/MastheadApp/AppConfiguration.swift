@@ -32,6 +32,10 @@ public struct AppConfiguration: Sendable {
     public var feedsFullText: Bool
     /// Origins whose pages may call the APIs from a browser; `*` for any.
     public var apiCORSOrigins: [String] = ["*"]
+    /// The newsroom's folder, holding its `templates/` and `assets/`.
+    public var adminDirectory: String = "Admin"
+    /// Session length and brute-force limits for newsroom sign-in.
+    public var signIn = SignInPolicy()
 
     /// The folder of uploaded and imported images, served under `/media/`.
     public var mediaDirectory: String { dataDirectory + "/media" }
@@ -152,6 +156,10 @@ public struct AppConfiguration: Sendable {
             }
             configuration.apiCORSOrigins = list
         }
+        configuration.adminDirectory = try keys.string("admin_dir") ?? "Admin"
+        if let hours = try keys.positive("session_hours") { configuration.signIn.sessionLifetime = TimeInterval(hours) * 3600 }
+        if let limit = try keys.positive("login_max_failures") { configuration.signIn.accountLimit = limit }
+        if let minutes = try keys.positive("login_lockout_minutes") { configuration.signIn.lockout = TimeInterval(minutes) * 60 }
         self = configuration
     }
 }

@@ -14,6 +14,10 @@ public struct Site: Sendable {
     public let logger: Logger
     public let imageSigner: ImageSigner
     public let imageCache: ImageVariantCache
+    /// The site settings with the admins' changes applied, kept current by the content watcher.
+    public let settings: LiveSiteSettings
+    /// The newsroom's templates and assets.
+    public let adminTemplates: Theme
 
     /// Opens the store (migrating it) and loads the theme.
     public static func open(_ configuration: AppConfiguration, logger: Logger) async throws -> Site {
@@ -21,13 +25,16 @@ public struct Site: Sendable {
         do {
             try await store.migrate()
             let theme = try await Theme(directory: configuration.themeDirectory)
+            let adminTemplates = try await Theme(directory: configuration.adminDirectory, requiredTemplates: Newsroom.templateNames)
             let signer = try configuration.imageSecret.map(ImageSigner.init(secret:))
                 ?? ImageSigner.loadOrCreate(in: configuration.dataDirectory + "/keys")
             let imageCache = ImageVariantCache(
                 directory: configuration.imageCacheDirectory, capacityBytes: configuration.imageCacheBytes, logger: logger)
+            let settings = LiveSiteSettings(configuration.site)
+            settings.update(overrides: try await store.siteSettingOverrides())
             return Site(
                 configuration: configuration, store: store, theme: theme, cache: PageCache(), logger: logger,
-                imageSigner: signer, imageCache: imageCache)
+                imageSigner: signer, imageCache: imageCache, settings: settings, adminTemplates: adminTemplates)
         } catch {
             await store.close()
             throw error
@@ -48,18 +55,23 @@ public struct Site: Sendable {
 
     var views: ViewBuilder {
         let signer = imageSigner
-        return ViewBuilder(site: configuration.site, assetsVersion: theme.assetsVersion, images: ImageLinks { signer.url(path: $0, variant: $1) })
+        return ViewBuilder(settings: settings, assetsVersion: theme.assetsVersion, images: ImageLinks { signer.url(path: $0, variant: $1) })
     }
 }
 
 /// The router for `site`: public pages, health, assets and media, with error pages and access logs.
-public func buildRouter(site: Site) -> Router<BasicRequestContext> {
-    let router = Router(context: BasicRequestContext.self)
+public func buildRouter(site: Site) -> Router<MastheadRequestContext> {
+    let router = Router(context: MastheadRequestContext.self)
+    let newsroom = Newsroom(site: site)
     router.add(middleware: AccessLogMiddleware())
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: APICORSMiddleware(origins: site.configuration.apiCORSOrigins))
     router.add(middleware: ReadOnlyAPIMiddleware())
     router.add(middleware: ErrorPageMiddleware(store: site.store, theme: site.theme, views: site.views))
+    router.add(middleware: FileMiddleware(
+        site.adminTemplates.assetsDirectory, urlBasePath: "/admin/assets",
+        cacheControl: .init([(MediaType(type: .any), [.public, .maxAge(31_536_000), .immutable])]), logger: site.logger))
+    router.add(middleware: NewsroomMiddleware(newsroom: newsroom))
     router.add(middleware: FileMiddleware(
         site.theme.assetsDirectory, urlBasePath: "/assets",
         cacheControl: .init([(MediaType(type: .any), [.public, .maxAge(31_536_000), .immutable])]), logger: site.logger))
@@ -68,15 +80,18 @@ public func buildRouter(site: Site) -> Router<BasicRequestContext> {
         cacheControl: .init([(MediaType(type: .any), [.public, .maxAge(86_400)])]), logger: site.logger))
     HealthController(store: site.store).addRoutes(to: router)
     FeedsController(
-        store: site.store, site: site.configuration.site, signer: site.imageSigner, cache: site.cache,
+        store: site.store, settings: site.settings, signer: site.imageSigner, cache: site.cache,
         fullText: site.configuration.feedsFullText
     ).addRoutes(to: router)
-    ContentAPIController(store: site.store, site: site.configuration.site, signer: site.imageSigner).addRoutes(to: router)
-    SitemapsController(store: site.store, site: site.configuration.site, cache: site.cache, maxURLs: 50_000).addRoutes(to: router)
+    ContentAPIController(store: site.store, settings: site.settings, signer: site.imageSigner).addRoutes(to: router)
+    SitemapsController(store: site.store, settings: site.settings, cache: site.cache, maxURLs: 50_000).addRoutes(to: router)
     ImagesController(
         mediaDirectory: site.configuration.mediaDirectory, signer: site.imageSigner, cache: site.imageCache,
         limits: site.configuration.imageLimits
     ).addRoutes(to: router)
+    AdminController(newsroom: newsroom).addRoutes(to: router)
+    AdminAPIController(newsroom: newsroom).addRoutes(to: router)
+    PreviewController(site: site).addRoutes(to: router)
     PublicSiteController(store: site.store, theme: site.theme, views: site.views, cache: site.cache).addRoutes(to: router)
     return router
 }
@@ -88,7 +103,8 @@ public func buildApplication(site: Site, watchInterval: Duration = .milliseconds
         router: buildRouter(site: site),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Masthead"),
         services: [
-            ContentWatcher(store: site.store, cache: site.cache, interval: watchInterval, logger: site.logger),
+            EditorialScheduler(store: site.store, interval: .seconds(1), logger: site.logger),
+            ContentWatcher(store: site.store, cache: site.cache, settings: site.settings, interval: watchInterval, logger: site.logger),
             StoreCloser(store: site.store),
         ],
         logger: site.logger)

@@ -87,10 +87,24 @@ public struct FeaturedImage: Sendable, Hashable, Codable {
     }
 }
 
-/// Whether readers can see an article.
+/// Where an article is in the newsroom's workflow. Only `published` articles are public.
 public enum ArticleStatus: String, Sendable, Codable, CaseIterable {
     case draft
+    /// Written and waiting for an editor.
+    case review
+    /// Approved, to be published at its publication time by the scheduler.
+    case scheduled
     case published
+
+    /// The word the newsroom sees in lists.
+    public var label: String {
+        switch self {
+        case .draft: "Draft"
+        case .review: "In review"
+        case .scheduled: "Scheduled"
+        case .published: "Published"
+        }
+    }
 }
 
 /// A correction or update note that editors append to a published article.
@@ -134,6 +148,9 @@ public struct Article: Sendable, Hashable, Codable {
     public var corrections: [Correction]
     /// When the stored record last changed, for caches and feeds.
     public var modifiedAt: Date
+    /// Headline and description for search engines and social cards, when they differ from the page's.
+    public var seoTitle: String = ""
+    public var seoDescription: String = ""
 
     public init(
         id: Int64, slug: String, title: String, summary: String, bodyHTML: String, section: Section,
@@ -184,6 +201,6 @@ public struct Page: Sendable, Hashable, Codable {
 public enum ReservedPaths {
     public static let segments: Set<String> = [
         "admin", "api", "assets", "author", "feed", "feeds", "healthz", "img", "media", "metrics",
-        "page", "search", "sitemap.xml", "robots.txt", "tag", "tips",
+        "page", "preview", "search", "sitemap.xml", "robots.txt", "tag", "tips",
     ]
 }

@@ -18,6 +18,10 @@ public struct MastheadError: Error, Sendable, Equatable, CustomStringConvertible
         public static let storage = Code("storage")
         /// An image could not be read or written.
         public static let image = Code("image")
+        /// The person asking may not do this.
+        public static let forbidden = Code("forbidden")
+        /// The request clashes with the stored state (a newer version, a name in use).
+        public static let conflict = Code("conflict")
     }
 
     /// Where the problem is: a file (with line) and a field, as far as known.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// What a site says about itself: its name, address, language and the standing texts of its pages.
 public struct SiteSettings: Sendable, Equatable {
@@ -47,5 +48,56 @@ public struct SiteSettings: Sendable, Equatable {
     /// The absolute URL of a site path such as `/world/` (a full URL is returned as it is).
     public func absoluteURL(_ path: String) -> String {
         path.hasPrefix("http://") || path.hasPrefix("https://") ? path : baseURL + path
+    }
+}
+
+extension SiteSettings {
+    /// The settings newsroom admins may change in the browser, by the name they are stored under.
+    public static let editableNames = ["title", "tagline", "disclaimer", "tip_prompt"]
+
+    /// These settings with the admin's stored changes applied over them.
+    public func applying(_ overrides: [String: String]) -> SiteSettings {
+        var settings = self
+        for (name, value) in overrides where !value.isEmpty {
+            switch name {
+            case "title": settings.title = value
+            case "tagline": settings.tagline = value
+            case "disclaimer": settings.disclaimer = value
+            case "tip_prompt": settings.tipPrompt = value
+            default: continue
+            }
+        }
+        return settings
+    }
+
+    /// The value of an editable setting by its stored name.
+    public func value(named name: String) -> String {
+        switch name {
+        case "title": title
+        case "tagline": tagline
+        case "disclaimer": disclaimer
+        case "tip_prompt": tipPrompt
+        default: ""
+        }
+    }
+}
+
+/// The site's settings as they stand now: the configuration's, with the admins' changes over them.
+/// Shared by everything that renders, and swapped whole when an admin saves.
+public final class LiveSiteSettings: Sendable {
+    public let base: SiteSettings
+    private let state: Mutex<SiteSettings>
+
+    public init(_ base: SiteSettings) {
+        self.base = base
+        state = Mutex(base)
+    }
+
+    public var current: SiteSettings { state.withLock { $0 } }
+
+    /// Applies the admins' stored changes over the configured settings.
+    public func update(overrides: [String: String]) {
+        let settings = base.applying(overrides)
+        state.withLock { $0 = settings }
     }
 }

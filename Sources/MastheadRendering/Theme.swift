@@ -17,7 +17,7 @@ public struct Theme: Sendable {
     public let assetsVersion: String
 
     /// Loads the theme in `directory`; throws if a template is missing or does not parse.
-    public init(directory: String) async throws {
+    public init(directory: String, requiredTemplates: [String] = Theme.requiredTemplates) async throws {
         let templates = directory + "/templates"
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: templates, isDirectory: &isFolder), isFolder.boolValue else {
@@ -30,7 +30,7 @@ public struct Theme: Sendable {
                 .configuration, "template \(error.filename) does not parse: \(error.error) (line \(error.context.lineNumber))",
                 location: .init(file: error.filename, line: error.context.lineNumber))
         }
-        for name in Self.requiredTemplates where library.getTemplate(named: name) == nil {
+        for name in requiredTemplates where library.getTemplate(named: name) == nil {
             throw MastheadError(.configuration, "theme \(directory) lacks the template \(name).mustache", location: .init(field: "theme"))
         }
         assetsDirectory = directory + "/assets"

@@ -23,14 +23,21 @@ public enum ImageRole: Sendable {
 
 /// Builds view models from content, in the site's language and time zone.
 public struct ViewBuilder: Sendable {
-    public var site: SiteSettings
+    /// The settings as they stand now (admins may change some while the site runs).
+    public let settings: LiveSiteSettings
     public var assetsVersion: String
     public var images: ImageLinks
 
-    public init(site: SiteSettings, assetsVersion: String, images: ImageLinks) {
-        self.site = site
+    public var site: SiteSettings { settings.current }
+
+    public init(settings: LiveSiteSettings, assetsVersion: String, images: ImageLinks) {
+        self.settings = settings
         self.assetsVersion = assetsVersion
         self.images = images
+    }
+
+    public init(site: SiteSettings, assetsVersion: String, images: ImageLinks) {
+        self.init(settings: LiveSiteSettings(site), assetsVersion: assetsVersion, images: images)
     }
 
     // MARK: Pages
@@ -46,9 +53,10 @@ public struct ViewBuilder: Sendable {
     }
 
     public func articlePage(_ article: Article, related: [Article], sections: [Section]) -> ArticlePageView {
-        let description = article.summary.isEmpty ? String(MarkdownRenderer.plainText(fromHTML: article.bodyHTML).prefix(200)) : article.summary
+        let description = [article.seoDescription, article.summary].first { !$0.isEmpty }
+            ?? String(MarkdownRenderer.plainText(fromHTML: article.bodyHTML).prefix(200))
         var articleFrame = frame(
-            title: article.title, description: description, path: article.path, sections: sections, currentSection: article.section,
+            title: article.seoTitle.isEmpty ? article.title : article.seoTitle, description: description, path: article.path, sections: sections, currentSection: article.section,
             feedPath: article.section.path, feedTitle: "\(article.section.name) – \(site.title)")
         articleFrame.structuredData = StructuredData.article(article, description: description, site: site, images: images)
         return ArticlePageView(

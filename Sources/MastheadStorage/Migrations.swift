@@ -26,7 +26,96 @@ enum Migrations {
                 .column("created_at", type: .bigint, .notNull)
                 .run()
         }),
+        Migration(version: 5, name: "newsroom", apply: createNewsroomTables),
     ]
+
+    /// Accounts, sessions, sign-in throttling, API keys, revisions, media and settings; and the
+    /// article columns the editor needs (who created it, which version, SEO words, preview link).
+    private static func createNewsroomTables(_ db: any SQLDatabase) async throws {
+        try await db.create(table: "user_account")
+            .column("id", type: .bigint, .primaryKey(autoIncrement: true))
+            .column("email", type: .text, .notNull, .unique)
+            .column("name", type: .text, .notNull)
+            .column("role", type: .text, .notNull)
+            .column("password_hash", type: .text)
+            .column("author_id", type: .bigint, .references("author", "id", onDelete: .setNull))
+            .column("disabled", type: .int, .notNull, .default(0))
+            .column("created_at", type: .bigint, .notNull)
+            .run()
+        try await db.create(table: "user_session")
+            .column("token_hash", type: .text, .primaryKey(autoIncrement: false))
+            .column("user_id", type: .bigint, .notNull, .references("user_account", "id", onDelete: .cascade))
+            .column("csrf_token", type: .text, .notNull)
+            .column("created_at", type: .bigint, .notNull)
+            .column("expires_at", type: .bigint, .notNull)
+            .run()
+        try await db.create(index: "user_session_user").on("user_session").column("user_id").run()
+        // One-time links: invitations and password resets.
+        try await db.create(table: "user_token")
+            .column("token_hash", type: .text, .primaryKey(autoIncrement: false))
+            .column("user_id", type: .bigint, .notNull, .references("user_account", "id", onDelete: .cascade))
+            .column("purpose", type: .text, .notNull)
+            .column("expires_at", type: .bigint, .notNull)
+            .run()
+        // Failed sign-ins per account name (also for names with no account, so answers reveal nothing).
+        try await db.create(table: "login_failure")
+            .column("email", type: .text, .primaryKey(autoIncrement: false))
+            .column("failures", type: .int, .notNull)
+            .column("first_at", type: .bigint, .notNull)
+            .column("locked_until", type: .bigint)
+            .run()
+        try await db.create(table: "api_key")
+            .column("id", type: .bigint, .primaryKey(autoIncrement: true))
+            .column("user_id", type: .bigint, .notNull, .references("user_account", "id", onDelete: .cascade))
+            .column("name", type: .text, .notNull)
+            .column("prefix", type: .text, .notNull)
+            .column("key_hash", type: .text, .notNull, .unique)
+            .column("created_at", type: .bigint, .notNull)
+            .column("last_used_at", type: .bigint)
+            .run()
+        try await db.create(table: "media")
+            .column("id", type: .bigint, .primaryKey(autoIncrement: true))
+            .column("path", type: .text, .notNull, .unique)
+            .column("original_name", type: .text, .notNull)
+            .column("format", type: .text, .notNull)
+            .column("width", type: .int, .notNull)
+            .column("height", type: .int, .notNull)
+            .column("bytes", type: .bigint, .notNull)
+            .column("alt", type: .text, .notNull, .default(""))
+            .column("caption", type: .text, .notNull, .default(""))
+            .column("credit", type: .text, .notNull, .default(""))
+            .column("placeholder", type: .text)
+            .column("uploaded_by", type: .bigint, .references("user_account", "id", onDelete: .setNull))
+            .column("created_at", type: .bigint, .notNull)
+            .run()
+        try await db.create(table: "revision")
+            .column("id", type: .bigint, .primaryKey(autoIncrement: true))
+            .column("article_id", type: .bigint, .notNull, .references("article", "id", onDelete: .cascade))
+            .column("version", type: .int, .notNull)
+            .column("kind", type: .text, .notNull)
+            .column("user_id", type: .bigint, .references("user_account", "id", onDelete: .setNull))
+            .column("user_name", type: .text, .notNull)
+            .column("created_at", type: .bigint, .notNull)
+            .column("content", type: .text, .notNull)
+            .run()
+        try await db.create(index: "revision_article").on("revision").column("article_id").column("id").run()
+        try await db.create(table: "site_setting")
+            .column("name", type: .text, .primaryKey(autoIncrement: false))
+            .column("value", type: .text, .notNull)
+            .run()
+        for column: (String, SQLDataType, [SQLColumnConstraintAlgorithm]) in [
+            ("version", .int, [.notNull, .default(1)]),
+            ("created_by", .bigint, [.references("user_account", "id", onDelete: .setNull)]),
+            ("modified_by", .bigint, [.references("user_account", "id", onDelete: .setNull)]),
+            ("seo_title", .text, [.notNull, .default("")]),
+            ("seo_description", .text, [.notNull, .default("")]),
+            ("preview_token_hash", .text, []),
+            ("preview_expires_at", .bigint, []),
+        ] {
+            try await db.alter(table: "article").column(column.0, type: column.1, column.2).run()
+        }
+        try await db.alter(table: "author").column("bio_markdown", type: .text, .notNull, .default("")).run()
+    }
 
     private static func createContentTables(_ db: any SQLDatabase) async throws {
         try await db.create(table: "site_state")

@@ -116,3 +116,27 @@ extension Store {
         SHA256.hash(data: Data(key.utf8)).hexEncoded
     }
 }
+
+/// A Content API key as admins see it (the key itself is never stored).
+public struct ContentKey: Sendable, Hashable {
+    public var id: Int64
+    public var name: String
+    public var createdAt: Date
+}
+
+extension Store {
+    public func contentKeys() async throws -> [ContentKey] {
+        try await engine.reader.raw("SELECT id, name, created_at FROM content_key ORDER BY id").all().map { row in
+            ContentKey(
+                id: try row.decode(column: "id", as: Int64.self), name: try row.decode(column: "name", as: String.self),
+                createdAt: Date(epochSeconds: try row.decode(column: "created_at", as: Int64.self)))
+        }
+    }
+
+    /// Revokes a Content API key: front ends using it get 401 from now on.
+    public func revokeContentKey(id: Int64) async throws {
+        try await engine.write { db in
+            try await db.raw("DELETE FROM content_key WHERE id = \(bind: id)").run()
+        }
+    }
+}

@@ -121,7 +121,7 @@ extension Store {
     static let articleSelect: SQLQueryString = """
         SELECT a.id, a.slug, a.title, a.summary, a.body_html, a.status, a.published_at, a.updated_at,
                a.image_source, a.image_alt, a.image_caption, a.image_credit, a.image_width, a.image_height, a.image_placeholder,
-               a.disclaimer, a.modified_at, s.id AS section_id, s.slug AS section_slug, s.name AS section_name
+               a.disclaimer, a.modified_at, a.seo_title, a.seo_description, s.id AS section_id, s.slug AS section_slug, s.name AS section_name
         FROM article a JOIN section s ON s.id = a.section_id
         """
 
@@ -178,7 +178,7 @@ extension Store {
                     height: try row.decode(column: "image_height", as: Int?.self),
                     placeholder: try row.decode(column: "image_placeholder", as: String?.self))
             }
-            return Article(
+            var article = Article(
                 id: id,
                 slug: try row.decode(column: "slug", as: String.self),
                 title: try row.decode(column: "title", as: String.self),
@@ -197,6 +197,9 @@ extension Store {
                 disclaimer: try row.decode(column: "disclaimer", as: Int.self) != 0,
                 corrections: corrections[id] ?? [],
                 modifiedAt: Date(epochSeconds: try row.decode(column: "modified_at", as: Int64.self)))
+            article.seoTitle = try row.decode(column: "seo_title", as: String.self)
+            article.seoDescription = try row.decode(column: "seo_description", as: String.self)
+            return article
         }
     }
 

@@ -163,7 +163,7 @@ extension Store {
 
     // MARK: Find or create
 
-    private static func ensureSection(named name: String, in db: any SQLDatabase) async throws -> Section {
+    static func ensureSection(named name: String, in db: any SQLDatabase) async throws -> Section {
         let slug = Slug.make(from: name)
         if let row = try await db.raw("SELECT id, slug, name FROM section WHERE slug = \(bind: slug)").first() {
             return try Self.section(row)
@@ -184,7 +184,7 @@ extension Store {
         try await ensureRow(table: "author", name: name, in: db)
     }
 
-    private static func ensureTag(named name: String, in db: any SQLDatabase) async throws -> Int64 {
+    static func ensureTag(named name: String, in db: any SQLDatabase) async throws -> Int64 {
         try await ensureRow(table: "tag", name: name, in: db)
     }
 

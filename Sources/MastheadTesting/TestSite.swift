@@ -26,6 +26,9 @@ public struct TestSite: Sendable {
             site: SiteSettings(title: "Test Gazette", baseURL: "http://news.test"),
             dataDirectory: directory + "/data",
             themeDirectory: repositoryRoot + "/Themes/default")
+        configuration.adminDirectory = repositoryRoot + "/Admin"
+        // The cheapest cost bcrypt allows keeps tests quick; the site's default is 12.
+        configuration.signIn.bcryptCost = 4
         configure(&configuration)
         var logger = Logger(label: "masthead.test")
         logger.logLevel = .warning

@@ -9,7 +9,8 @@ import MastheadStorage
 /// Content API, so front ends and tools written for Ghost can read a Masthead site.
 struct ContentAPIController: Sendable {
     let store: Store
-    let site: SiteSettings
+    let settings: LiveSiteSettings
+    var site: SiteSettings { settings.current }
     let signer: ImageSigner
 
     static let defaultLimit = 15
@@ -331,7 +332,7 @@ struct ContentAPIController: Sendable {
 /// with an `Allow` header, whatever the address.
 struct ReadOnlyAPIMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.uri.path.hasPrefix("/api/"), ![.get, .head, .options].contains(request.method) else {
+        guard request.uri.path.hasPrefix("/api/content/"), ![.get, .head, .options].contains(request.method) else {
             return try await next(request, context)
         }
         var headers = ContentAPIController.corsHeaders
@@ -348,7 +349,8 @@ struct APICORSMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
-        guard request.uri.path.hasPrefix("/api/") else { return response }
+        // The Admin API is for servers with keys, never for other sites' pages.
+        guard request.uri.path.hasPrefix("/api/"), !request.uri.path.hasPrefix("/api/admin/") else { return response }
         if origins.contains("*") {
             response.headers[.accessControlAllowOrigin] = "*"
         } else {

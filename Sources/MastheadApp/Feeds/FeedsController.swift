@@ -29,7 +29,8 @@ struct FeedsController: Sendable {
     }
 
     let store: Store
-    let site: SiteSettings
+    let settings: LiveSiteSettings
+    var site: SiteSettings { settings.current }
     let signer: ImageSigner
     let cache: PageCache
     let fullText: Bool

@@ -8,7 +8,8 @@ import MastheadStorage
 /// the last 48 hours.
 struct SitemapsController: Sendable {
     let store: Store
-    let site: SiteSettings
+    let settings: LiveSiteSettings
+    var site: SiteSettings { settings.current }
     let cache: PageCache
     /// Most addresses in one sitemap (the protocol's limit is 50,000).
     let maxURLs: Int

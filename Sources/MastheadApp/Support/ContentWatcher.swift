@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MastheadCore
 import MastheadStorage
 import ServiceLifecycle
 
@@ -9,6 +10,8 @@ import ServiceLifecycle
 struct ContentWatcher: Service {
     let store: Store
     let cache: PageCache
+    /// Reloaded with the content, so an admin's change of title or tip prompt shows everywhere.
+    let settings: LiveSiteSettings
     let interval: Duration
     let logger: Logger
 
@@ -21,6 +24,7 @@ struct ContentWatcher: Service {
                 let current = try await store.contentVersion()
                 let due = nextPublication.map { $0 <= .now } ?? false
                 guard current != version || due else { continue }
+                settings.update(overrides: try await store.siteSettingOverrides())
                 cache.purge()
                 version = current
                 nextPublication = try await store.nextPublicationTime()

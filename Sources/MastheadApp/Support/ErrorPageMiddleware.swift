@@ -74,8 +74,10 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
         response.headers[.xContentTypeOptions] = "nosniff"
-        response.headers[.referrerPolicy] = "strict-origin-when-cross-origin"
-        if response.headers[.contentType]?.hasPrefix("text/html") == true || response.status == .notModified {
+        if response.headers[.referrerPolicy] == nil { response.headers[.referrerPolicy] = "strict-origin-when-cross-origin" }
+        // Pages that set their own policy (the newsroom's) keep it.
+        if (response.headers[.contentType]?.hasPrefix("text/html") == true || response.status == .notModified),
+           response.headers[.contentSecurityPolicy] == nil {
             response.headers[.contentSecurityPolicy] = Self.contentSecurityPolicy
             response.headers[.xFrameOptions] = "SAMEORIGIN"
         }

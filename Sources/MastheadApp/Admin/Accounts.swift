@@ -1,0 +1,168 @@
+import Crypto
+import Foundation
+import Hummingbird
+import HummingbirdBcrypt
+import Logging
+import MastheadCore
+import MastheadStorage
+import NIOPosix
+import Synchronization
+
+/// How sign-in is guarded: session length and the brute-force limits.
+public struct SignInPolicy: Sendable {
+    /// A session ends after this long without use.
+    public var sessionLifetime: TimeInterval = 12 * 3600
+    /// Failed sign-ins counted together within this window.
+    public var failureWindow: TimeInterval = 15 * 60
+    /// Failures on one account that lock it.
+    public var accountLimit: Int = 10
+    /// Failures from one client that lock it out of every account.
+    public var clientLimit: Int = 50
+    /// How long a lock lasts.
+    public var lockout: TimeInterval = 15 * 60
+    /// bcrypt's work factor (2^cost rounds).
+    public var bcryptCost: UInt8 = 12
+
+    public init() {}
+
+    /// The pause before answering the n-th failure in a row: none for the first three, then
+    /// doubling from a quarter second up to two seconds, so guessing gets slow long before the lock.
+    func delay(afterFailures failures: Int) -> Duration {
+        guard failures >= 3 else { return .zero }
+        let milliseconds = min(250 << min(failures - 3, 4), 2000)
+        return .milliseconds(milliseconds)
+    }
+}
+
+/// Why a sign-in was refused.
+enum SignInRefusal: Error, Equatable {
+    /// Wrong address or password (the answer does not say which).
+    case wrongCredentials
+    case accountLocked(until: Date)
+    case clientLocked(until: Date)
+}
+
+/// Passwords, sign-in throttling and sessions for the newsroom.
+public struct Accounts: Sendable {
+    let store: Store
+    let policy: SignInPolicy
+    let clients: ClientThrottle
+    let logger: Logger
+
+    public init(store: Store, policy: SignInPolicy, logger: Logger) {
+        self.store = store
+        self.policy = policy
+        self.clients = ClientThrottle()
+        self.logger = logger
+    }
+
+    /// A bcrypt hash of `password`, computed off the event loops (it takes a quarter second by design).
+    public func hash(password: String) async throws -> String {
+        let cost = policy.bcryptCost
+        return try await NIOThreadPool.singleton.runIfActive { Bcrypt.hash(password, cost: cost) }
+    }
+
+    /// Whether `password` matches the bcrypt `hash`.
+    func matches(_ password: String, hash: String) async throws -> Bool {
+        try await verify(password, hash: hash)
+    }
+
+    private func verify(_ password: String, hash: String) async throws -> Bool {
+        try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
+    }
+
+    /// Checks an email and password, counting failures per account and per client, and starts a
+    /// session. Locked accounts and clients are refused before the password is even checked.
+    func signIn(email: String, password: String, client: String, now: Date = .now) async throws -> (user: User, token: String) {
+        let email = User.normalizedEmail(email)
+        if let until = clients.lockedUntil(client, now: now) { throw SignInRefusal.clientLocked(until: until) }
+        let record = try await store.loginFailures(email: email, window: policy.failureWindow, now: now)
+        if let until = record.lockedUntil { throw SignInRefusal.accountLocked(until: until) }
+
+        let credentials = try await store.credentials(email: email)
+        // Unknown accounts cost a bcrypt check too, so timing does not tell which addresses exist.
+        let hash = credentials?.passwordHash ?? Self.decoyHash
+        let matches = try await verify(String(password.prefix(200)), hash: hash)
+        guard matches, let user = credentials?.user, credentials?.passwordHash != nil, !user.isDisabled else {
+            let failures = try await store.recordLoginFailure(
+                email: email, window: policy.failureWindow, limit: policy.accountLimit, lockout: policy.lockout, now: now)
+            let clientLocked = clients.recordFailure(client, window: policy.failureWindow, limit: policy.clientLimit, lockout: policy.lockout, now: now)
+            if let until = failures.lockedUntil {
+                logger.warning("newsroom account locked after repeated failed sign-ins", metadata: [
+                    "masthead.account": "\(credentials.map { "user \($0.user.id)" } ?? "unknown address")",
+                    "masthead.failures": "\(failures.failures)", "masthead.locked_until": "\(until)",
+                ])
+                throw SignInRefusal.accountLocked(until: until)
+            }
+            if let clientLocked {
+                logger.warning("a client was locked out after repeated failed sign-ins", metadata: ["masthead.locked_until": "\(clientLocked)"])
+                throw SignInRefusal.clientLocked(until: clientLocked)
+            }
+            try await Task.sleep(for: policy.delay(afterFailures: failures.failures))
+            throw SignInRefusal.wrongCredentials
+        }
+        try await store.clearLoginFailures(email: email)
+        let token = try await store.createSession(userID: user.id, lifetime: policy.sessionLifetime, now: now)
+        logger.info("newsroom sign-in", metadata: ["masthead.user": "\(user.id)"])
+        return (user, token)
+    }
+
+    /// A valid bcrypt hash of no one's password, checked when the address has no account.
+    private static let decoyHash = Bcrypt.hash(SecretToken.make(), cost: 12)
+
+    /// Sets a new password after checking it meets the rule.
+    public func setPassword(_ password: String, for userID: Int64) async throws {
+        if let problem = User.passwordProblem(password) {
+            throw MastheadError(.invalidInput, problem, location: .init(field: "password"))
+        }
+        try await store.setPasswordHash(userID: userID, try await hash(password: password))
+    }
+}
+
+/// Failed sign-ins per client, kept only in memory and only under a keyed hash of the client's
+/// address whose key changes every day: the address itself is never kept, logged or stored.
+final class ClientThrottle: Sendable {
+    private struct Entry {
+        var failures: Int
+        var firstAt: Date
+        var lockedUntil: Date?
+    }
+
+    private struct State {
+        var day: Int = -1
+        var key = SymmetricKey(size: .bits256)
+        var entries: [String: Entry] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    private func name(_ client: String, in state: inout State, now: Date) -> String {
+        let day = Int(now.timeIntervalSince1970 / 86_400)
+        if day != state.day {
+            state = State(day: day, key: SymmetricKey(size: .bits256), entries: [:])
+        }
+        return Data(HMAC<SHA256>.authenticationCode(for: Data(client.utf8), using: state.key)).base64EncodedString()
+    }
+
+    func lockedUntil(_ client: String, now: Date) -> Date? {
+        state.withLock { state in
+            let key = name(client, in: &state, now: now)
+            guard let until = state.entries[key]?.lockedUntil, until > now else { return nil }
+            return until
+        }
+    }
+
+    /// Counts a failure; returns the lock's end when this failure locked the client.
+    func recordFailure(_ client: String, window: TimeInterval, limit: Int, lockout: TimeInterval, now: Date) -> Date? {
+        state.withLock { state in
+            let key = name(client, in: &state, now: now)
+            var entry = state.entries[key] ?? Entry(failures: 0, firstAt: now)
+            if now.timeIntervalSince(entry.firstAt) > window { entry = Entry(failures: 0, firstAt: now) }
+            entry.failures += 1
+            if entry.failures >= limit { entry.lockedUntil = now.addingTimeInterval(lockout) }
+            state.entries[key] = entry
+            if state.entries.count > 100_000 { state.entries = state.entries.filter { now.timeIntervalSince($0.value.firstAt) <= window } }
+            return entry.lockedUntil
+        }
+    }
+}

@@ -1,0 +1,201 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import MastheadCore
+import MastheadImaging
+import MastheadRendering
+import MastheadStorage
+
+/// Everything the newsroom (the admin pages and the Admin API) works with.
+public struct Newsroom: Sendable {
+    let site: Site
+    let accounts: Accounts
+    let templates: Theme
+    let desk: ArticleDesk
+    let media: MediaLibrary
+
+    /// The templates the newsroom's folder must provide.
+    static let templateNames = [
+        "layout", "login", "set-password", "message", "articles", "editor", "revisions", "revision", "confirm", "media",
+        "media-item", "taxonomy", "authors", "author", "users", "account", "settings",
+    ]
+
+    public init(site: Site) {
+        self.site = site
+        accounts = Accounts(store: site.store, policy: site.configuration.signIn, logger: site.logger)
+        templates = site.adminTemplates
+        media = MediaLibrary(store: site.store, mediaDirectory: site.configuration.mediaDirectory, limits: site.configuration.imageLimits)
+        desk = ArticleDesk(store: site.store, markdown: MarkdownRenderer(trustsHTML: site.configuration.trustsHTML), media: media)
+    }
+
+    var store: Store { site.store }
+    var timeZone: TimeZone { site.settings.current.timeZone }
+    /// Cookies are Secure when the site is served over HTTPS.
+    var secureCookies: Bool { site.configuration.site.baseURL.hasPrefix("https://") }
+
+    static let sessionCookie = "masthead_session"
+    static let signInCookie = "masthead_signin"
+}
+
+/// Saving, publishing and deleting articles, with the role checks, for the editor and the API alike.
+struct ArticleDesk: Sendable {
+    let store: Store
+    let markdown: MarkdownRenderer
+    let media: MediaLibrary
+
+    /// Saves the article's text (creating it when `id` is nil), then applies `action`.
+    /// Permissions and the action's time are checked before anything is written.
+    func save(id: Int64?, content: ArticleContent, basedOn version: Int?, action: WorkflowAction?, by user: User, now: Date = .now) async throws -> ArticleSummary {
+        var content = content
+        if let id {
+            guard let existing = try await store.articleSummary(id: id) else { throw MastheadError(.notFound, "there is no article \(id)") }
+            try Self.require(user.canEdit(existing), "you may not edit “\(existing.title)”")
+            if let action { try check(action, on: existing, by: user, now: now) }
+        } else {
+            if content.authorIDs.isEmpty, let own = user.authorID { content.authorIDs = [own] }
+            if let action {
+                let draft = ArticleSummary(
+                    id: 0, slug: "", title: content.title, status: .draft, section: Section(id: 0, slug: "", name: ""), authorNames: [],
+                    createdBy: user.id, publishedAt: now, modifiedAt: now, modifiedByName: nil, version: 0)
+                try check(action, on: draft, by: user, now: now)
+            }
+        }
+        let html = markdown.html(from: content.bodyMarkdown)
+        let saved = try await store.saveArticle(id: id, content: content, bodyHTML: html, basedOn: version, by: user, now: now)
+        guard let action else { return saved }
+        return try await store.applyWorkflow(action, articleID: saved.id, by: user, now: now)
+    }
+
+    /// Applies a workflow step alone.
+    func apply(_ action: WorkflowAction, to id: Int64, by user: User, now: Date = .now) async throws -> ArticleSummary {
+        guard let existing = try await store.articleSummary(id: id) else { throw MastheadError(.notFound, "there is no article \(id)") }
+        try Self.require(user.canEdit(existing), "you may not change “\(existing.title)”")
+        try check(action, on: existing, by: user, now: now)
+        return try await store.applyWorkflow(action, articleID: id, by: user, now: now)
+    }
+
+    func delete(_ id: Int64, by user: User) async throws {
+        guard let existing = try await store.articleSummary(id: id) else { throw MastheadError(.notFound, "there is no article \(id)") }
+        try Self.require(user.canDelete(existing), "you may not delete “\(existing.title)”")
+        try await store.deleteArticle(id: id)
+    }
+
+    func restore(_ revision: Revision, basedOn version: Int, by user: User) async throws -> ArticleSummary {
+        guard let existing = try await store.articleSummary(id: revision.articleID) else { throw MastheadError(.notFound, "the article is gone") }
+        try Self.require(user.canEdit(existing), "you may not edit “\(existing.title)”")
+        let html = markdown.html(from: revision.content.bodyMarkdown)
+        return try await store.saveArticle(
+            id: revision.articleID, content: revision.content, bodyHTML: html, basedOn: version, by: user, revisionKind: .restore)
+    }
+
+    func addCorrection(to id: Int64, kind: Correction.Kind, text: String, by user: User) async throws -> Correction {
+        guard let existing = try await store.articleSummary(id: id) else { throw MastheadError(.notFound, "there is no article \(id)") }
+        try Self.require(user.role >= .editor, "only editors append corrections")
+        guard existing.status == .published else {
+            throw MastheadError(.invalidInput, "corrections are for published articles; edit a draft directly", location: .init(field: "text"))
+        }
+        return try await store.addCorrection(articleID: id, kind: kind, text: text)
+    }
+
+    private func check(_ action: WorkflowAction, on article: ArticleSummary, by user: User, now: Date) throws {
+        switch action {
+        case .draft, .submitForReview:
+            return
+        case .publish, .unpublish:
+            try Self.require(user.canPublish(article), user.role == .contributor
+                ? "contributors cannot publish: send the article for review and an editor will publish it"
+                : "you may publish only your own articles")
+        case .schedule(let time):
+            try Self.require(user.canPublish(article), user.role == .contributor
+                ? "contributors cannot schedule: send the article for review and an editor will schedule it"
+                : "you may schedule only your own articles")
+            guard time > now else {
+                throw MastheadError(.invalidInput, "the publication time has already passed; choose a later time or publish now", location: .init(field: "publish_at"))
+            }
+        }
+    }
+
+    static func require(_ allowed: Bool, _ message: @autoclosure () -> String) throws {
+        guard allowed else { throw MastheadError(.forbidden, message()) }
+    }
+}
+
+/// Guards `/admin/`: finds the signed-in session, sends others to the sign-in page, reads every
+/// posted form once and refuses it (403, nothing changed) unless it carries the session's CSRF
+/// token — or, before sign-in, the token of the sign-in cookie. Admin pages are never cached and
+/// may run only the newsroom's own script.
+struct NewsroomMiddleware: RouterMiddleware {
+    typealias Context = MastheadRequestContext
+    let newsroom: Newsroom
+
+    static let contentSecurityPolicy =
+        "default-src 'self'; img-src 'self' data: https:; style-src 'self'; style-src-attr 'unsafe-inline'; script-src 'self'; "
+        + "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let path = request.uri.path
+        guard path == "/admin" || path.hasPrefix("/admin/"), !path.hasPrefix("/admin/assets/") else {
+            return try await next(request, context)
+        }
+        var context = context
+        var response: Response
+        do {
+            response = try await guarded(request, context: &context, next: next)
+        } catch let error as HTTPError where error.status != .notFound || context.session != nil {
+            response = AdminPages.messagePage(
+                newsroom, context: context, status: error.status, title: error.status.reasonPhrase,
+                message: error.body ?? Self.explanation(error.status))
+        }
+        response.headers[.cacheControl] = "no-store"
+        response.headers[.contentSecurityPolicy] = Self.contentSecurityPolicy
+        response.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
+        response.headers[HTTPField.Name("Referrer-Policy")!] = "same-origin"
+        return response
+    }
+
+    private func guarded(_ request: Request, context: inout Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let path = request.uri.path
+        if let token = request.cookies[Newsroom.sessionCookie]?.value {
+            context.session = try await newsroom.store.session(token: token, lifetime: newsroom.site.configuration.signIn.sessionLifetime)
+        }
+        let isOpen = path == "/admin/login/" || path.hasPrefix("/admin/set-password/")
+        if ![.get, .head].contains(request.method) {
+            let form = try await FormData.read(request, limit: newsroom.site.configuration.imageLimits.maxBytes + 1_048_576)
+            let sent = form.has("csrf") ? form.raw("csrf") : (request.headers[HTTPField.Name("X-CSRF-Token")!] ?? "")
+            let expected = isOpen && context.session == nil ? request.cookies[Newsroom.signInCookie]?.value : context.session?.csrfToken
+            guard let expected, !sent.isEmpty, Self.constantTimeEqual(sent, expected) else {
+                context.logger.notice("newsroom form refused: missing or wrong CSRF token", metadata: ["masthead.path": "\(path)"])
+                throw HTTPError(.forbidden, message: context.session == nil && !isOpen
+                    ? "Your session has ended. Sign in again; nothing was changed."
+                    : "This form's security token is missing or out of date, so nothing was changed. Reload the page and try again.")
+            }
+            context.form = form
+        }
+        guard context.session != nil || isOpen else {
+            guard [.get, .head].contains(request.method) else { throw HTTPError(.forbidden, message: "Sign in first; nothing was changed.") }
+            var next = URLComponents()
+            next.path = "/admin/login/"
+            next.queryItems = [URLQueryItem(name: "next", value: path)]
+            return Response(status: .seeOther, headers: [.location: next.string ?? "/admin/login/"])
+        }
+        return try await next(request, context)
+    }
+
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        var difference: UInt8 = 0
+        for index in x.indices { difference |= x[index] ^ y[index] }
+        return difference == 0
+    }
+
+    static func explanation(_ status: HTTPResponse.Status) -> String {
+        switch status.code {
+        case 403: "You may not do this with your role."
+        case 404: "There is nothing here."
+        default: "The request could not be handled."
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+import Logging
+import MastheadCore
+import MastheadStorage
+import ServiceLifecycle
+
+/// Publishes scheduled articles when their time comes: checks every `interval`, and at start
+/// catches up on any time that passed while the server was down. Several instances may run it
+/// at once; each article is published by exactly one of them. The content watcher then empties
+/// the page caches, so the story is on the site within about a second of its time.
+struct EditorialScheduler: Service {
+    let store: Store
+    let interval: Duration
+    let logger: Logger
+    /// Called with each article just published (webhooks listen here).
+    var onPublish: @Sendable ([ArticleSummary]) async -> Void = { _ in }
+
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                let published = try await store.publishDueArticles()
+                for article in published {
+                    logger.info("published a scheduled article", metadata: [
+                        "masthead.article": "\(article.path)", "masthead.scheduled_for": "\(article.publishedAt)",
+                    ])
+                }
+                if !published.isEmpty { await onPublish(published) }
+            } catch {
+                if Task.isCancelled || Task.isShuttingDownGracefully { break }
+                logger.warning("cannot publish scheduled articles", metadata: ["masthead.error": "\(error)"])
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+}
