@@ -66,11 +66,11 @@ class RunningSite:
                 self.log.close()
         return self.process.returncode if self.process else None
 
-    def cli(self, *args):
+    def cli(self, *args, input=None):
         """Runs `masthead ARGS --data-dir DATA` as an operator would, while the server runs."""
         return subprocess.run(
             [str(BINARY), *args, "--data-dir", str(self.data)], cwd=ROOT, capture_output=True, text=True,
-            env=self.env(), timeout=120)
+            env=self.env(), timeout=120, input=input)
 
     def get(self, path, headers=None):
         request = urllib.request.Request(self.base + path, headers=headers or {})
@@ -95,14 +95,18 @@ def site():
     assert code == 0, f"masthead did not shut down cleanly (exit {code}):\n{log[-3000:]}"
 
 
-@pytest.fixture(scope="session")
-def browser():
+def new_browser():
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
     for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000"):
         options.add_argument(argument)
     service = webdriver.ChromeService(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
-    driver = webdriver.Chrome(options=options, service=service)
+    return webdriver.Chrome(options=options, service=service)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    driver = new_browser()
     yield driver
     driver.quit()
 

@@ -165,7 +165,7 @@ struct AdminManagement: Sendable {
             guard let role = Role(rawValue: form["role"]), me.role.assignableRoles.contains(role) else {
                 throw MastheadError(.invalidInput, "choose one of the roles offered", location: .init(field: "role"))
             }
-            try await store.updateUser(id: other.id, role: role, disabled: form["disabled"] == "on")
+            try await store.updateUser(id: other.id, role: role, disabled: form["state"] == "disabled")
         }
     }
 

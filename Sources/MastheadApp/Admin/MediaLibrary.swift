@@ -7,12 +7,18 @@ import MastheadStorage
 /// against the site's limits, decoded once to prove they are whole, then filed under
 /// `uploads/YYYY/MM/` in the media folder and recorded in the library. Nothing is left behind
 /// when any step fails.
-struct MediaLibrary: Sendable {
+public struct MediaLibrary: Sendable {
     let store: Store
     let mediaDirectory: String
     let limits: ImageLimits
 
-    func upload(_ data: Data, filename: String, alt: String, caption: String, credit: String, by user: User, now: Date = .now) async throws -> MediaItem {
+    public init(store: Store, mediaDirectory: String, limits: ImageLimits) {
+        self.store = store
+        self.mediaDirectory = mediaDirectory
+        self.limits = limits
+    }
+
+    public func upload(_ data: Data, filename: String, alt: String, caption: String, credit: String, by user: User, now: Date = .now) async throws -> MediaItem {
         guard !data.isEmpty else {
             throw MastheadError(.invalidInput, "the file is empty", location: .init(field: "file"))
         }
