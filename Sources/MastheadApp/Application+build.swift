@@ -68,6 +68,7 @@ public func buildRouter(site: Site) -> Router<MastheadRequestContext> {
     router.add(middleware: APICORSMiddleware(origins: site.configuration.apiCORSOrigins))
     router.add(middleware: ReadOnlyAPIMiddleware())
     router.add(middleware: ErrorPageMiddleware(store: site.store, theme: site.theme, views: site.views))
+    router.add(middleware: AdminAPIFallbackMiddleware())
     router.add(middleware: FileMiddleware(
         site.adminTemplates.assetsDirectory, urlBasePath: "/admin/assets",
         cacheControl: .init([(MediaType(type: .any), [.public, .maxAge(31_536_000), .immutable])]), logger: site.logger))

@@ -13,7 +13,10 @@ import urllib.request
 import zlib
 from pathlib import Path
 
+import re
+
 import pytest
+import requests
 from selenium import webdriver
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -127,3 +130,33 @@ def write_png(path, width=800, height=450):
         + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
         + chunk(b"IDAT", zlib.compress(bytes(rows), 6))
         + chunk(b"IEND", b""))
+
+
+PASSWORD = "a long enough passphrase"
+
+
+def add_user(site, email, name, role, password=PASSWORD):
+    result = site.cli("user", "add", "--email", email, "--name", name, "--role", role, input=password + "\n")
+    assert result.returncode == 0, result.stderr
+    return email
+
+
+def session_for(site, email, password=PASSWORD):
+    """A requests session signed in through the form, as a browser would be."""
+    session = requests.Session()
+    page = session.get(site.base + "/admin/login/")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    response = session.post(site.base + "/admin/login/", data={"csrf": token, "email": email, "password": password}, allow_redirects=False)
+    assert response.status_code == 303, response.text[:500]
+    return session
+
+
+def csrf_of(session, url):
+    return re.search(r'name="csrf" value="([^"]+)"', session.get(url).text).group(1)
+
+
+def admin_key(site, email, name="Tests"):
+    """An Admin API key for the account, made on its account page."""
+    session = session_for(site, email)
+    page = session.post(site.base + "/admin/account/keys/", data={"csrf": csrf_of(session, site.base + "/admin/account/"), "name": name})
+    return re.search(r'aria-label="New API key" value="([^"]+)"', page.text).group(1)

@@ -12,15 +12,8 @@ from selenium.webdriver.common.by import By
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from conftest import new_browser, write_png
 
-PASSWORD = "a long enough passphrase"
-
-
-def add_user(site, email, name, role, password=PASSWORD):
-    result = site.cli("user", "add", "--email", email, "--name", name, "--role", role, input=password + "\n")
-    assert result.returncode == 0, result.stderr
-    return email
+from conftest import PASSWORD, add_user, csrf_of, new_browser, session_for, write_png
 
 
 def click_and_wait(driver, element):
@@ -46,20 +39,6 @@ def sign_in(browser, site, email, password=PASSWORD):
     browser.find_element(By.ID, "password").send_keys(password)
     click_and_wait(browser, browser.find_element(By.CSS_SELECTOR, "form.panel button[type=submit]"))
     assert "/admin/articles/" in browser.current_url, browser.page_source[:2000]
-
-
-def session_for(site, email, password=PASSWORD):
-    """A requests session signed in through the form, as a browser would be."""
-    session = requests.Session()
-    page = session.get(site.base + "/admin/login/")
-    token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-    response = session.post(site.base + "/admin/login/", data={"csrf": token, "email": email, "password": password}, allow_redirects=False)
-    assert response.status_code == 303, response.text[:500]
-    return session
-
-
-def csrf_of(session, url):
-    return re.search(r'name="csrf" value="([^"]+)"', session.get(url).text).group(1)
 
 
 @pytest.fixture(scope="module")

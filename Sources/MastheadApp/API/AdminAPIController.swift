@@ -38,6 +38,24 @@ struct AdminAPIController: Sendable {
         }
     }
 
+    /// Every route and its methods, for 405 answers that say which methods a path takes.
+    static let routes: [(pattern: String, methods: [HTTPRequest.Method])] = [
+        ("articles", [.get, .post]), ("articles/*", [.get, .put, .delete]), ("articles/*/publish", [.post]),
+        ("articles/*/unpublish", [.post]), ("articles/*/submit", [.post]), ("articles/*/schedule", [.post]),
+        ("articles/*/corrections", [.post]), ("media", [.get, .post]), ("tags", [.get, .post]), ("sections", [.get, .post]),
+    ]
+
+    /// The methods `path` (under `/api/admin/`) takes; empty when no route has that shape.
+    static func methods(for path: String) -> [HTTPRequest.Method] {
+        let segments = path.dropFirst("/api/admin/".count).split(separator: "/")
+        for route in routes {
+            let pattern = route.pattern.split(separator: "/")
+            guard pattern.count == segments.count else { continue }
+            if zip(pattern, segments).allSatisfy({ $0 == "*" ? Int64($1) != nil : $0 == $1 }) { return route.methods }
+        }
+        return []
+    }
+
     func addRoutes(to router: Router<Context>) {
         let api = router.group("/api/admin")
         api.get("/articles") { request, context in try await respond(request, context) { user in try await list(request) } }
@@ -172,6 +190,10 @@ struct AdminAPIController: Sendable {
             return Self.error(failure)
         } catch let error as MastheadError {
             return Self.error(Failure(error))
+        } catch let error as HTTPError {
+            // A body that cannot be read at all (a broken multipart form, too large).
+            let type = error.status == .contentTooLarge ? "RequestTooLargeError" : error.status == .unsupportedMediaType ? "UnsupportedMediaTypeError" : "BadRequestError"
+            return Self.error(Failure(error.status, type, error.body ?? "the request cannot be read"))
         }
     }
 
@@ -360,5 +382,25 @@ struct AdminAPIController: Sendable {
     private func id(_ context: Context) throws -> Int64 {
         guard let id = context.parameters.get("id").flatMap(Int64.init) else { throw Failure(.notFound, "NotFoundError", "no such article") }
         return id
+    }
+}
+
+/// Answers in JSON under `/api/admin/` when no route matched: 405 with `Allow` when the path
+/// exists with other methods, 404 otherwise.
+struct AdminAPIFallbackMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.uri.path.hasPrefix("/api/admin/") else { return try await next(request, context) }
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            let methods = AdminAPIController.methods(for: request.uri.path)
+            guard !methods.isEmpty else {
+                return AdminAPIController.error(.init(.notFound, "NotFoundError", "there is no Admin API route at \(request.uri.path)"))
+            }
+            var response = AdminAPIController.error(.init(
+                .methodNotAllowed, "MethodNotAllowedError", "\(request.uri.path) takes \(methods.map(\.rawValue).joined(separator: ", "))"))
+            response.headers[.allow] = methods.map(\.rawValue).joined(separator: ", ")
+            return response
+        }
     }
 }

@@ -68,6 +68,7 @@ enum OpenAPIDocument {
             paths["/api/content/\(name)/"] = operation("Browse \(name)", name, item: item, paginated: true, parameters: listParameters)
             paths["/api/content/\(name)/slug/{slug}/"] = operation("Read \(name) by slug", name, item: item, paginated: false, parameters: [slug] + listParameters)
         }
+        for (path, item) in adminPaths() { paths[path] = item }
         let nullableString: [String: Any] = ["type": "string", "nullable": true]
         let object: [String: Any] = ["type": "object", "additionalProperties": true]
         return [
@@ -75,7 +76,9 @@ enum OpenAPIDocument {
             "info": [
                 "title": "Masthead API",
                 "version": "1.0.0",
-                "description": "Read-only Content API in the shape of Ghost's Content API. Errors come as {\"errors\": [{\"message\", \"type\", \"context\"}]}.",
+                "description": "The read-only Content API, in the shape of Ghost's Content API (a `key` query parameter), and the Admin API "
+                    + "(`Authorization: Bearer <key>` with a key made in the admin; it acts with its owner's role). "
+                    + "Errors come as {\"errors\": [{\"message\", \"type\", \"context\" or \"field\"}]}.",
             ],
             "servers": [["url": baseURL]],
             "paths": paths,
@@ -113,8 +116,152 @@ enum OpenAPIDocument {
                             "message": ["type": "string"], "type": ["type": "string"], "context": nullableString,
                         ]]],
                     ]],
+                    "AdminErrors": ["type": "object", "required": ["errors"], "properties": [
+                        "errors": ["type": "array", "items": ["type": "object", "required": ["message", "type"], "properties": [
+                            "message": ["type": "string"], "type": ["type": "string"],
+                            "field": ["type": "string", "nullable": true, "description": "The request field the error is about."],
+                            "context": ["type": "object", "additionalProperties": true],
+                        ]]],
+                    ]],
+                    "AdminArticle": object.merging(["required": ["id", "slug", "title", "status", "version"], "properties": [
+                        "id": ["type": "integer"], "slug": ["type": "string"], "title": ["type": "string"], "summary": ["type": "string"],
+                        "body": ["type": "string", "description": "Markdown."],
+                        "status": ["type": "string", "enum": ["draft", "review", "scheduled", "published"]],
+                        "version": ["type": "integer", "description": "Send it back with an update; a newer stored version refuses the update (409)."],
+                        "url": ["type": "string"], "section": object, "tags": ["type": "array", "items": ["type": "string"]],
+                        "authors": ["type": "array", "items": object], "image": ["type": "object", "nullable": true, "additionalProperties": true],
+                        "disclaimer": ["type": "boolean"], "seo_title": ["type": "string"], "seo_description": ["type": "string"],
+                        "published_at": ["type": "string", "format": "date-time"], "modified_at": ["type": "string", "format": "date-time"],
+                        "corrections": ["type": "array", "items": object],
+                    ]]) { $1 },
+                    "AdminArticleInput": ["type": "object", "properties": [
+                        "title": ["type": "string", "description": "Required when creating."],
+                        "summary": ["type": "string"], "body": ["type": "string", "description": "Markdown."], "slug": ["type": "string"],
+                        "section": ["description": "The section's slug or id (required when creating).", "oneOf": [["type": "string"], ["type": "integer"]]],
+                        "tags": ["type": "array", "items": ["type": "string"]], "authors": ["type": "array", "items": ["type": "integer"]],
+                        "image": ["type": "object", "nullable": true, "properties": [
+                            "media_id": ["type": "integer"], "alt": ["type": "string"], "caption": ["type": "string"], "credit": ["type": "string"],
+                        ]],
+                        "disclaimer": ["type": "boolean"], "seo_title": ["type": "string"], "seo_description": ["type": "string"],
+                        "version": ["type": "integer", "description": "Required when updating: the version the change is based on."],
+                    ]],
+                    "Media": object.merging(["properties": [
+                        "id": ["type": "integer"], "path": ["type": "string"], "url": ["type": "string"], "name": ["type": "string"],
+                        "format": ["type": "string"], "width": ["type": "integer"], "height": ["type": "integer"], "bytes": ["type": "integer"],
+                        "alt": ["type": "string"], "caption": ["type": "string"], "credit": ["type": "string"],
+                    ]]) { $1 },
+                ],
+                "securitySchemes": [
+                    "adminKey": ["type": "http", "scheme": "bearer", "description": "An Admin API key made on the admin's account page."],
                 ],
             ],
         ]
+    }
+
+    // MARK: Admin API
+
+    private static func adminResponses(_ success: String, _ schema: [String: Any]?, status: String = "200") -> [String: Any] {
+        func error(_ description: String) -> [String: Any] {
+            ["description": description, "content": ["application/json": ["schema": ["$ref": "#/components/schemas/AdminErrors"]]]]
+        }
+        var responses: [String: Any] = [
+            "400": error("The body or a parameter cannot be read"),
+            "401": error("The key is missing, unknown or revoked"),
+            "403": error("The key's owner may not do this with their role"),
+            "404": error("Nothing has that id"),
+            "409": error("A newer version was saved (with who and when), or a name is in use"),
+            "413": error("The body is too large"),
+            "415": error("The body has the wrong type"),
+            "422": error("A field is not valid; `field` names it"),
+        ]
+        if let schema {
+            responses[status] = ["description": success, "content": ["application/json": ["schema": schema]]]
+        } else {
+            responses[status] = ["description": success]
+        }
+        return responses
+    }
+
+    private static func adminOperation(_ summary: String, _ responses: [String: Any], parameters: [[String: Any]] = [], body: [String: Any]? = nil) -> [String: Any] {
+        var operation: [String: Any] = [
+            "summary": summary, "operationId": "admin" + summary.replacingOccurrences(of: " ", with: "").replacingOccurrences(of: "'", with: ""),
+            "tags": ["Admin API"], "security": [["adminKey": [String]()]], "parameters": parameters, "responses": responses,
+        ]
+        if let body { operation["requestBody"] = body }
+        return operation
+    }
+
+    private static func adminPaths() -> [String: Any] {
+        let id = parameter("id", "The article's id.", schema: ["type": "integer", "minimum": 1, "maximum": 9_007_199_254_740_991], required: true, location: "path")
+        func list(_ name: String, _ item: [String: Any]) -> [String: Any] {
+            ["type": "object", "required": [name], "properties": [name: ["type": "array", "items": item]]]
+        }
+        let article = list("articles", ["$ref": "#/components/schemas/AdminArticle"])
+        let json: (String) -> [String: Any] = { ref in
+            ["required": true, "content": ["application/json": ["schema": ["$ref": "#/components/schemas/\(ref)"]]]]
+        }
+        let named: [String: Any] = ["required": true, "content": ["application/json": ["schema": [
+            "type": "object", "required": ["name"], "properties": ["name": ["type": "string"]],
+        ]]]]
+        var paths: [String: Any] = [
+            "/api/admin/articles/": [
+                "get": adminOperation("List articles", adminResponses("Articles in any state, most recently changed first", article), parameters: [
+                    parameter("status", "Only articles in this state.", schema: ["type": "string", "enum": ["draft", "review", "scheduled", "published"]]),
+                    parameter("limit", "Items per page, 1–100.", schema: ["type": "integer", "minimum": 1, "maximum": 100]),
+                    parameter("page", "Page number, from 1.", schema: ["type": "integer", "minimum": 1, "maximum": 100_000]),
+                ]),
+                "post": adminOperation("Create an article", adminResponses("The new draft", article, status: "201"), body: json("AdminArticleInput")),
+            ],
+            "/api/admin/articles/{id}/": [
+                "get": adminOperation("Read an article", adminResponses("The article", article), parameters: [id]),
+                "put": adminOperation("Update an article", adminResponses("The updated article", article), parameters: [id], body: json("AdminArticleInput")),
+                "delete": adminOperation("Delete an article", adminResponses("Deleted", nil, status: "204"), parameters: [id]),
+            ],
+            "/api/admin/articles/{id}/schedule": [
+                "post": adminOperation("Schedule an article", adminResponses("The scheduled article", article), parameters: [id], body: [
+                    "required": true, "content": ["application/json": ["schema": [
+                        "type": "object", "required": ["publish_at"], "properties": ["publish_at": ["type": "string", "format": "date-time"]],
+                    ]]],
+                ]),
+            ],
+            "/api/admin/articles/{id}/corrections": [
+                "post": adminOperation("Append a correction", adminResponses("The correction", list("corrections", ["type": "object"]), status: "201"), parameters: [id], body: [
+                    "required": true, "content": ["application/json": ["schema": [
+                        "type": "object", "required": ["text"], "properties": [
+                            "kind": ["type": "string", "enum": ["correction", "update"]], "text": ["type": "string"],
+                        ],
+                    ]]],
+                ]),
+            ],
+            "/api/admin/media/": [
+                "get": adminOperation("List media", adminResponses("Images in the library, newest first", list("media", ["$ref": "#/components/schemas/Media"])), parameters: [
+                    parameter("search", "Words in the name, alt text, caption or credit.", schema: ["type": "string"]),
+                ]),
+                "post": adminOperation(
+                    "Upload an image", adminResponses("The stored image", list("media", ["$ref": "#/components/schemas/Media"]), status: "201"),
+                    parameters: [
+                        parameter("filename", "The file's name (for a raw body).", schema: ["type": "string"]),
+                        parameter("alt", "Alt text.", schema: ["type": "string"]),
+                        parameter("caption", "Caption.", schema: ["type": "string"]),
+                        parameter("credit", "Credit.", schema: ["type": "string"]),
+                    ],
+                    body: ["required": true, "content": [
+                        "image/*": ["schema": ["type": "string", "format": "binary"]],
+                        "multipart/form-data": ["schema": ["type": "object", "required": ["file"], "properties": [
+                            "file": ["type": "string", "format": "binary"], "alt": ["type": "string"], "caption": ["type": "string"], "credit": ["type": "string"],
+                        ]]],
+                    ]]),
+            ],
+        ]
+        for (verb, summary) in [("publish", "Publish an article now"), ("unpublish", "Unpublish an article"), ("submit", "Send an article for review")] {
+            paths["/api/admin/articles/{id}/\(verb)"] = ["post": adminOperation(summary, adminResponses("The article in its new state", article), parameters: [id])]
+        }
+        for (name, summary) in [("tags", "tags"), ("sections", "sections")] {
+            paths["/api/admin/\(name)/"] = [
+                "get": adminOperation("List \(summary)", adminResponses("Every one", list(name, ["type": "object"]))),
+                "post": adminOperation("Add to \(summary)", adminResponses("The new one", list(name, ["type": "object"]), status: "201"), body: named),
+            ]
+        }
+        return paths
     }
 }

@@ -32,6 +32,7 @@ public struct MediaLibrary: Sendable {
                 .invalidInput, "“\(filename)” is not a JPEG, PNG, WebP, AVIF or GIF image (judged from its contents, not its name)",
                 location: .init(field: "file"))
         }
+        let filename = filename.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? "image." + format.fileExtension : filename
         let manager = FileManager.default
         let incoming = mediaDirectory + "/.incoming"
         try manager.createDirectory(atPath: incoming, withIntermediateDirectories: true)
