@@ -138,7 +138,9 @@ struct NewsroomVisitor {
                 ] {
                     let response = try await visitor.get(path)
                     #expect(response.status == .ok, "\(path)")
-                    #expect(String(buffer: response.body).contains("<main id=\"main\""), "\(path)")
+                    let html = String(buffer: response.body)
+                    #expect(html.contains("<main id=\"main\""), "\(path)")
+                    #expect(!html.contains("nil<") && !html.contains("Optional("), "\(path) shows a missing value as text")
                 }
                 #expect(try await visitor.get("/admin/articles/99999/").status == .notFound)
             }

@@ -48,12 +48,29 @@ enum AdminPages {
         if let error { view["error"] = error }
         let html: String
         do {
-            html = try newsroom.templates.render(view, template: template)
+            html = try newsroom.templates.render(withoutNils(view), template: template)
         } catch {
             html = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Error</title></head><body><main><h1>The newsroom's template \(template) failed</h1></main></body></html>"
         }
         if request?.method == .head { return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"]) }
         return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// The view with every optional unwrapped and every nil left out, so templates see a value or nothing.
+    static func withoutNils(_ value: Any) -> Any {
+        let mirror = Mirror(reflecting: value)
+        if mirror.displayStyle == .optional {
+            guard let wrapped = mirror.children.first?.value else { return NSNull() }
+            return withoutNils(wrapped)
+        }
+        if let dictionary = value as? [String: Any] {
+            return dictionary.compactMapValues { value -> Any? in
+                let cleaned = withoutNils(value)
+                return cleaned is NSNull ? nil : cleaned
+            }
+        }
+        if let array = value as? [Any] { return array.map(withoutNils).filter { !($0 is NSNull) } }
+        return value
     }
 
     static func messagePage(
