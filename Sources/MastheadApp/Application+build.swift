@@ -53,6 +53,19 @@ public struct Site: Sendable {
         try await DefaultPages.ensure(in: store, site: configuration.site, markdown: MarkdownRenderer(trustsHTML: configuration.trustsHTML))
     }
 
+    /// Queues article events for the site's webhooks.
+    public var webhooks: WebhookNotifier {
+        WebhookNotifier(store: store, settings: settings, logger: logger)
+    }
+
+    /// Announces imported articles that readers can see: new ones as published, others as updated.
+    public func announceImported(_ imported: [ImportedArticle]) async {
+        for article in imported where article.status == .published {
+            guard let stored = try? await store.article(slug: article.slug) else { continue }
+            await webhooks.announce(article.created ? .published : .updated, article: stored)
+        }
+    }
+
     var views: ViewBuilder {
         let signer = imageSigner
         return ViewBuilder(settings: settings, assetsVersion: theme.assetsVersion, images: ImageLinks { signer.url(path: $0, variant: $1) })
@@ -104,7 +117,10 @@ public func buildApplication(site: Site, watchInterval: Duration = .milliseconds
         router: buildRouter(site: site),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Masthead"),
         services: [
-            EditorialScheduler(store: site.store, interval: .seconds(1), logger: site.logger),
+            EditorialScheduler(store: site.store, interval: .seconds(1), logger: site.logger) { published in
+                for article in published { await site.webhooks.announce(.published, articleID: article.id) }
+            },
+            WebhookDispatcher(store: site.store, logger: site.logger),
             ContentWatcher(store: site.store, cache: site.cache, settings: site.settings, interval: watchInterval, logger: site.logger),
             StoreCloser(store: site.store),
         ],

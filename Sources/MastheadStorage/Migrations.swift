@@ -27,6 +27,30 @@ enum Migrations {
                 .run()
         }),
         Migration(version: 5, name: "newsroom", apply: createNewsroomTables),
+        Migration(version: 6, name: "webhooks", apply: { db in
+            try await db.create(table: "webhook")
+                .column("id", type: .bigint, .primaryKey(autoIncrement: true))
+                .column("url", type: .text, .notNull)
+                .column("secret", type: .text, .notNull)
+                .column("events", type: .text, .notNull)
+                .column("created_at", type: .bigint, .notNull)
+                .run()
+            // The outbox: each event for each hook, written with the change and sent (and retried) by the server.
+            try await db.create(table: "webhook_delivery")
+                .column("id", type: .bigint, .primaryKey(autoIncrement: true))
+                .column("webhook_id", type: .bigint, .notNull, .references("webhook", "id", onDelete: .cascade))
+                .column("event", type: .text, .notNull)
+                .column("payload", type: .text, .notNull)
+                .column("state", type: .text, .notNull)
+                .column("attempts", type: .int, .notNull, .default(0))
+                .column("next_attempt_at", type: .bigint, .notNull)
+                .column("last_status", type: .int)
+                .column("last_error", type: .text)
+                .column("created_at", type: .bigint, .notNull)
+                .column("finished_at", type: .bigint)
+                .run()
+            try await db.create(index: "webhook_delivery_due").on("webhook_delivery").column("state").column("next_attempt_at").run()
+        }),
     ]
 
     /// Accounts, sessions, sign-in throttling, API keys, revisions, media and settings; and the

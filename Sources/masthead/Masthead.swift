@@ -137,10 +137,13 @@ struct ImportMarkdown: AsyncParsableCommand {
             if pages {
                 for path in try await site.importer.importPages(from: paths) { print(path) }
             } else {
-                for article in try await site.importer.importArticles(from: paths) {
+                let imported = try await site.importer.importArticles(from: paths)
+                for article in imported {
                     let note = article.status == .published ? "" : "  (\(article.status.rawValue), not public)"
                     print(article.path + note)
                 }
+                // Queued in the database; the running server sends them.
+                await site.announceImported(imported)
             }
         }
     }

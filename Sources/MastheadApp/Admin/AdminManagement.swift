@@ -58,6 +58,15 @@ struct AdminManagement: Sendable {
             return AdminPages.redirect("/admin/account/", notice: "key-revoked")
         }
 
+        router.get("/admin/webhooks") { request, context in try await webhooks(request, context) }
+        router.post("/admin/webhooks") { request, context in try await addWebhook(request, context) }
+        router.post("/admin/webhooks/:id/delete") { _, context in
+            try await change(context, .admin, notice: "webhook-removed", to: "/admin/webhooks/") { _ in try await store.deleteWebhook(id: try id(context)) }
+        }
+        router.post("/admin/webhooks/deliveries/:id/retry") { _, context in
+            try await change(context, .admin, notice: "retrying", to: "/admin/webhooks/") { _ in try await store.retryDelivery(id: try id(context)) }
+        }
+
         router.get("/admin/settings") { request, context in try await settings(request, context) }
         router.post("/admin/settings") { request, context in try await saveSettings(request, context) }
         router.post("/admin/settings/content-keys") { request, context in try await createContentKey(request, context) }
@@ -253,6 +262,50 @@ struct AdminManagement: Sendable {
             return try await settings(request, context, newKey: key)
         } catch let error as MastheadError {
             return try await settings(request, context, error: AdminPages.sentence(error), status: .unprocessableContent)
+        }
+    }
+
+    // MARK: Webhooks
+
+    private func webhooks(
+        _ request: Request, _ context: Context, newSecret: (url: String, secret: String)? = nil, error: String? = nil, status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
+        try require(context, .admin)
+        let hooks = try await store.webhooks()
+        let deliveries = try await store.recentDeliveries(limit: 100)
+        let csrf = context.session?.csrfToken ?? ""
+        var values: [String: Any] = [
+            "hasWebhooks": !hooks.isEmpty, "hasDeliveries": !deliveries.isEmpty,
+            "webhooks": hooks.map { hook -> [String: Any] in
+                ["id": hook.id, "url": hook.url, "events": hook.events.map(\.rawValue).joined(separator: ", "),
+                 "created": AdminPages.date(hook.createdAt, timeZone), "csrf": csrf]
+            },
+            "events": ArticleEvent.allCases.map { ["value": $0.rawValue, "label": "Article " + $0.rawValue.dropFirst("article.".count)] },
+            "deliveries": deliveries.map { delivery -> [String: Any] in
+                let article = (try? JSONSerialization.jsonObject(with: Data(delivery.payload.utf8)) as? [String: Any])?["article"] as? [String: Any]
+                var answer = delivery.lastStatus.map { "HTTP \($0)" } ?? ""
+                if let error = delivery.lastError, delivery.state != .delivered { answer += (answer.isEmpty ? "" : ": ") + error }
+                return [
+                    "id": delivery.id, "created": AdminPages.date(delivery.createdAt, timeZone), "event": delivery.event,
+                    "article": article?["title"] as? String ?? "", "url": delivery.url, "attempts": delivery.attempts, "answer": answer,
+                    "stateLabel": ["pending": "Waiting", "delivered": "Delivered", "failed": "Failed"][delivery.state.rawValue] ?? "",
+                    "nextAttempt": delivery.state == .pending && delivery.attempts > 0 ? AdminPages.date(delivery.nextAttemptAt, timeZone) : nil as String?,
+                    "canRetry": delivery.state == .failed, "csrf": csrf,
+                ]
+            },
+        ]
+        if let newSecret { values["newSecret"] = ["url": newSecret.url, "secret": newSecret.secret] }
+        return AdminPages.render(newsroom, "webhooks", title: "Webhooks", context: context, request: request, status: status, error: error, values: values)
+    }
+
+    private func addWebhook(_ request: Request, _ context: Context) async throws -> Response {
+        try require(context, .admin)
+        let form = context.form ?? FormData()
+        do {
+            let (hook, secret) = try await store.addWebhook(url: form["url"], events: form.all("events").compactMap(ArticleEvent.init(rawValue:)))
+            return try await webhooks(request, context, newSecret: (hook.url, secret))
+        } catch let error as MastheadError {
+            return try await webhooks(request, context, error: AdminPages.sentence(error), status: .unprocessableContent)
         }
     }
 

@@ -16,7 +16,7 @@ enum AdminPages {
         "settings": "The settings were saved.", "password": "Your password was changed.", "key-revoked": "The key was revoked.",
         "user-saved": "The account was saved.", "section-saved": "The section was saved.", "section-deleted": "The section was deleted.",
         "tag-saved": "The tag was saved.", "tag-deleted": "The tag was deleted.", "author-saved": "The author profile was saved.",
-        "author-deleted": "The author profile was deleted.", "signed-out": "You are signed out.", "password-set": "Your password is set: sign in with it.",
+        "author-deleted": "The author profile was deleted.", "signed-out": "You are signed out.", "webhook-removed": "The webhook was removed.", "retrying": "The delivery will be sent again within seconds.", "password-set": "Your password is set: sign in with it.",
     ]
 
     /// The page `template` inside the newsroom's frame.
@@ -34,7 +34,7 @@ enum AdminPages {
             let current = request?.uri.path ?? ""
             var navigation: [(String, String)] = [("Articles", "/admin/articles/"), ("Media", "/admin/media/")]
             if user.role >= .editor { navigation += [("Sections and tags", "/admin/taxonomy/"), ("Authors", "/admin/authors/")] }
-            if user.role >= .admin { navigation += [("Accounts", "/admin/users/"), ("Settings", "/admin/settings/")] }
+            if user.role >= .admin { navigation += [("Accounts", "/admin/users/"), ("Settings", "/admin/settings/"), ("Webhooks", "/admin/webhooks/")] }
             navigation.append(("Your account", "/admin/account/"))
             view["user"] = [
                 "name": user.name, "roleLabel": user.role.label, "csrf": session.csrfToken,
@@ -108,7 +108,7 @@ enum AdminPages {
     static let fieldLabels = [
         "title": "Headline", "summary": "Dek", "body": "Body", "slug": "Slug", "section": "Section", "tags": "Tags",
         "authors": "Authors", "image_alt": "Alt text", "publish_at": "Publish at", "file": "Image file", "email": "Email address",
-        "password": "Password", "name": "Name", "role": "Role", "version": "Version", "text": "Text",
+        "password": "Password", "name": "Name", "role": "Role", "version": "Version", "text": "Text", "url": "Address", "events": "Events",
     ]
 
     // MARK: Formatting

@@ -19,7 +19,7 @@ public struct Newsroom: Sendable {
     /// The templates the newsroom's folder must provide.
     static let templateNames = [
         "layout", "login", "set-password", "message", "articles", "editor", "revisions", "revision", "confirm", "media",
-        "media-item", "taxonomy", "authors", "author", "users", "account", "settings",
+        "media-item", "taxonomy", "authors", "author", "users", "account", "settings", "webhooks",
     ]
 
     public init(site: Site) {
@@ -27,7 +27,8 @@ public struct Newsroom: Sendable {
         accounts = Accounts(store: site.store, policy: site.configuration.signIn, logger: site.logger)
         templates = site.adminTemplates
         media = MediaLibrary(store: site.store, mediaDirectory: site.configuration.mediaDirectory, limits: site.configuration.imageLimits)
-        desk = ArticleDesk(store: site.store, markdown: MarkdownRenderer(trustsHTML: site.configuration.trustsHTML), media: media)
+        desk = ArticleDesk(
+            store: site.store, markdown: MarkdownRenderer(trustsHTML: site.configuration.trustsHTML), media: media, webhooks: site.webhooks)
     }
 
     var store: Store { site.store }
@@ -44,13 +45,16 @@ struct ArticleDesk: Sendable {
     let store: Store
     let markdown: MarkdownRenderer
     let media: MediaLibrary
+    let webhooks: WebhookNotifier
 
     /// Saves the article's text (creating it when `id` is nil), then applies `action`.
     /// Permissions and the action's time are checked before anything is written.
     func save(id: Int64?, content: ArticleContent, basedOn version: Int?, action: WorkflowAction?, by user: User, now: Date = .now) async throws -> ArticleSummary {
         var content = content
+        var previous: ArticleStatus?
         if let id {
             guard let existing = try await store.articleSummary(id: id) else { throw MastheadError(.notFound, "there is no article \(id)") }
+            previous = existing.status
             try Self.require(user.canEdit(existing), "you may not edit “\(existing.title)”")
             if let action { try check(action, on: existing, by: user, now: now) }
         } else {
@@ -63,9 +67,20 @@ struct ArticleDesk: Sendable {
             }
         }
         let html = markdown.html(from: content.bodyMarkdown)
-        let saved = try await store.saveArticle(id: id, content: content, bodyHTML: html, basedOn: version, by: user, now: now)
-        guard let action else { return saved }
-        return try await store.applyWorkflow(action, articleID: saved.id, by: user, now: now)
+        var saved = try await store.saveArticle(id: id, content: content, bodyHTML: html, basedOn: version, by: user, now: now)
+        if let action { saved = try await store.applyWorkflow(action, articleID: saved.id, by: user, now: now) }
+        await announce(saved, after: previous)
+        return saved
+    }
+
+    /// Tells the webhooks what a change meant for readers: a story appeared, changed or went away.
+    private func announce(_ article: ArticleSummary, after previous: ArticleStatus?) async {
+        switch (previous == .published, article.status == .published) {
+        case (false, true): await webhooks.announce(.published, articleID: article.id)
+        case (true, true): await webhooks.announce(.updated, articleID: article.id)
+        case (true, false): await webhooks.announce(.unpublished, articleID: article.id)
+        case (false, false): return
+        }
     }
 
     /// Applies a workflow step alone.
@@ -73,21 +88,27 @@ struct ArticleDesk: Sendable {
         guard let existing = try await store.articleSummary(id: id) else { throw MastheadError(.notFound, "there is no article \(id)") }
         try Self.require(user.canEdit(existing), "you may not change “\(existing.title)”")
         try check(action, on: existing, by: user, now: now)
-        return try await store.applyWorkflow(action, articleID: id, by: user, now: now)
+        let changed = try await store.applyWorkflow(action, articleID: id, by: user, now: now)
+        await announce(changed, after: existing.status)
+        return changed
     }
 
     func delete(_ id: Int64, by user: User) async throws {
         guard let existing = try await store.articleSummary(id: id) else { throw MastheadError(.notFound, "there is no article \(id)") }
         try Self.require(user.canDelete(existing), "you may not delete “\(existing.title)”")
+        let gone = existing.status == .published ? try await store.article(slug: existing.slug) : nil
         try await store.deleteArticle(id: id)
+        if let gone { await webhooks.announce(.deleted, article: gone) }
     }
 
     func restore(_ revision: Revision, basedOn version: Int, by user: User) async throws -> ArticleSummary {
         guard let existing = try await store.articleSummary(id: revision.articleID) else { throw MastheadError(.notFound, "the article is gone") }
         try Self.require(user.canEdit(existing), "you may not edit “\(existing.title)”")
         let html = markdown.html(from: revision.content.bodyMarkdown)
-        return try await store.saveArticle(
+        let restored = try await store.saveArticle(
             id: revision.articleID, content: revision.content, bodyHTML: html, basedOn: version, by: user, revisionKind: .restore)
+        await announce(restored, after: existing.status)
+        return restored
     }
 
     func addCorrection(to id: Int64, kind: Correction.Kind, text: String, by user: User) async throws -> Correction {
@@ -96,7 +117,9 @@ struct ArticleDesk: Sendable {
         guard existing.status == .published else {
             throw MastheadError(.invalidInput, "corrections are for published articles; edit a draft directly", location: .init(field: "text"))
         }
-        return try await store.addCorrection(articleID: id, kind: kind, text: text)
+        let correction = try await store.addCorrection(articleID: id, kind: kind, text: text)
+        await webhooks.announce(.updated, articleID: id)
+        return correction
     }
 
     private func check(_ action: WorkflowAction, on article: ArticleSummary, by user: User, now: Date) throws {
