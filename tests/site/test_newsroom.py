@@ -226,6 +226,7 @@ def test_twenty_wrong_passwords_lock_the_account(site, owner):
 @pytest.mark.parametrize("page", [
     "/admin/login/", "/admin/articles/", "/admin/articles/new/", "EDITOR", "EDITOR/revisions/", "REVISION", "/admin/media/",
     "/admin/taxonomy/", "/admin/authors/", "/admin/authors/new/", "/admin/users/", "/admin/account/", "/admin/settings/",
+    "/admin/webhooks/",
 ])
 def test_admin_page_has_no_axe_violations(site, browser, owner, page):
     if page == "/admin/login/":
