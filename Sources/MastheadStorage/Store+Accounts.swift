@@ -65,7 +65,7 @@ extension Store {
             if let authorID {
                 profile = authorID
             } else {
-                profile = try await Self.ensureAuthorProfile(named: name, in: db)
+                profile = try await Self.ensureRow(table: "author", name: name, in: db)
             }
             guard let row = try await db.raw("""
                 INSERT INTO user_account (email, name, role, password_hash, author_id, disabled, created_at)
@@ -76,18 +76,6 @@ extension Store {
                 id: try row.decode(column: "id", as: Int64.self), email: email, name: name, role: role, authorID: profile,
                 isDisabled: false, hasPassword: passwordHash != nil, createdAt: now)
         }
-    }
-
-    /// The byline profile whose slug is `name`'s, created when missing.
-    private static func ensureAuthorProfile(named name: String, in db: any SQLDatabase) async throws -> Int64 {
-        let slug = Slug.make(from: name)
-        if let row = try await db.raw("SELECT id FROM author WHERE slug = \(bind: slug)").first() {
-            return try row.decode(column: "id", as: Int64.self)
-        }
-        guard let row = try await db.raw("INSERT INTO author (slug, name) VALUES (\(bind: slug), \(bind: name)) RETURNING id").first() else {
-            throw MastheadError(.storage, "inserting an author returned no id")
-        }
-        return try row.decode(column: "id", as: Int64.self)
     }
 
     public func users() async throws -> [User] {

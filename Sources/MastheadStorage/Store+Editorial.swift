@@ -47,8 +47,7 @@ extension Store {
         if let id = filter.authorID { condition += " AND EXISTS (SELECT 1 FROM article_author w WHERE w.article_id = a.id AND w.author_id = \(bind: id))" }
         if let words = filter.titleSearch?.trimmingCharacters(in: .whitespaces), !words.isEmpty {
             for word in words.split(separator: " ").prefix(8) {
-                let escaped = word.lowercased().replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
-                condition += " AND LOWER(a.title) LIKE \(bind: "%" + escaped + "%") ESCAPE '\\'"
+                condition += " AND LOWER(a.title) LIKE \(bind: Self.containsPattern(word)) ESCAPE '\\'"
             }
         }
         let total = try await engine.reader.raw("SELECT COUNT(*) AS n FROM article a" + condition).first()?.decode(column: "n", as: Int.self) ?? 0

@@ -55,9 +55,8 @@ extension Store {
     public func mediaItems(search: String? = nil, limit: Int, offset: Int = 0) async throws -> (items: [MediaItem], total: Int) {
         var condition: SQLQueryString = " WHERE 1 = 1"
         if let search = search?.trimmingCharacters(in: .whitespaces), !search.isEmpty {
-            for word in search.lowercased().split(separator: " ").prefix(8) {
-                let pattern = "%" + word.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
-                condition += " AND LOWER(m.original_name || ' ' || m.alt || ' ' || m.caption || ' ' || m.credit) LIKE \(bind: pattern) ESCAPE '\\'"
+            for word in search.split(separator: " ").prefix(8) {
+                condition += " AND LOWER(m.original_name || ' ' || m.alt || ' ' || m.caption || ' ' || m.credit) LIKE \(bind: Self.containsPattern(word)) ESCAPE '\\'"
             }
         }
         let total = try await engine.reader.raw("SELECT COUNT(*) AS n FROM media m" + condition).first()?.decode(column: "n", as: Int.self) ?? 0

@@ -189,7 +189,7 @@ extension Store {
     }
 
     /// The id of the row of `table` whose slug is `name`'s, inserted if missing.
-    private static func ensureRow(table: String, name: String, in db: any SQLDatabase) async throws -> Int64 {
+    static func ensureRow(table: String, name: String, in db: any SQLDatabase) async throws -> Int64 {
         let slug = Slug.make(from: name)
         if let row = try await db.raw("SELECT id FROM \(ident: table) WHERE slug = \(bind: slug)").first() {
             return try row.decode(column: "id", as: Int64.self)
@@ -206,5 +206,13 @@ extension Sequence {
         var results: [T] = []
         for element in self { results.append(try await transform(element)) }
         return results
+    }
+}
+
+extension Store {
+    /// A LIKE pattern matching `word` anywhere, with `%`, `_` and `\` taken literally (use with `ESCAPE '\'`).
+    static func containsPattern(_ word: some StringProtocol) -> String {
+        "%" + word.lowercased().replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_") + "%"
     }
 }
