@@ -36,6 +36,8 @@ public struct AppConfiguration: Sendable {
     public var adminDirectory: String = "Admin"
     /// Session length and brute-force limits for newsroom sign-in.
     public var signIn = SignInPolicy()
+    /// What readers are asked to consent to (`consent_file`, or the standard categories).
+    public var consentPolicy = ConsentPolicy()
 
     /// The folder of uploaded and imported images, served under `/media/`.
     public var mediaDirectory: String { dataDirectory + "/media" }
@@ -157,6 +159,12 @@ public struct AppConfiguration: Sendable {
             configuration.apiCORSOrigins = list
         }
         configuration.adminDirectory = try keys.string("admin_dir") ?? "Admin"
+        if let file = try keys.string("consent_file") {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw keys.error("consent_file", "the file \(file) cannot be read")
+            }
+            configuration.consentPolicy = try ConsentPolicy.parse(text, file: file)
+        }
         if let hours = try keys.positive("session_hours") { configuration.signIn.sessionLifetime = TimeInterval(hours) * 3600 }
         if let limit = try keys.positive("login_max_failures") { configuration.signIn.accountLimit = limit }
         if let minutes = try keys.positive("login_lockout_minutes") { configuration.signIn.lockout = TimeInterval(minutes) * 60 }

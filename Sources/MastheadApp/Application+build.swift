@@ -18,6 +18,8 @@ public struct Site: Sendable {
     public let settings: LiveSiteSettings
     /// The newsroom's templates and assets.
     public let adminTemplates: Theme
+    /// Page-view counts, gathered in memory and added to the store every few seconds.
+    public let audience: AudienceRecorder
 
     /// Opens the store (migrating it) and loads the theme.
     public static func open(_ configuration: AppConfiguration, logger: Logger) async throws -> Site {
@@ -34,7 +36,8 @@ public struct Site: Sendable {
             settings.update(overrides: try await store.siteSettingOverrides())
             return Site(
                 configuration: configuration, store: store, theme: theme, cache: PageCache(), logger: logger,
-                imageSigner: signer, imageCache: imageCache, settings: settings, adminTemplates: adminTemplates)
+                imageSigner: signer, imageCache: imageCache, settings: settings, adminTemplates: adminTemplates,
+                audience: AudienceRecorder(store: store, baseURL: configuration.site.baseURL) { settings.current.timeZone })
         } catch {
             await store.close()
             throw error
@@ -68,7 +71,9 @@ public struct Site: Sendable {
 
     var views: ViewBuilder {
         let signer = imageSigner
-        return ViewBuilder(settings: settings, assetsVersion: theme.assetsVersion, images: ImageLinks { signer.url(path: $0, variant: $1) })
+        var views = ViewBuilder(settings: settings, assetsVersion: theme.assetsVersion, images: ImageLinks { signer.url(path: $0, variant: $1) })
+        views.consentPolicy = configuration.consentPolicy
+        return views
     }
 }
 
@@ -77,7 +82,9 @@ public func buildRouter(site: Site) -> Router<MastheadRequestContext> {
     let router = Router(context: MastheadRequestContext.self)
     let newsroom = Newsroom(site: site)
     router.add(middleware: AccessLogMiddleware())
-    router.add(middleware: SecurityHeadersMiddleware())
+    router.add(middleware: ConsentMiddleware(policy: site.configuration.consentPolicy))
+    router.add(middleware: SecurityHeadersMiddleware(consent: site.configuration.consentPolicy))
+    router.add(middleware: AudienceMiddleware(recorder: site.audience))
     router.add(middleware: APICORSMiddleware(origins: site.configuration.apiCORSOrigins))
     router.add(middleware: ReadOnlyAPIMiddleware())
     router.add(middleware: ErrorPageMiddleware(store: site.store, theme: site.theme, views: site.views))
@@ -106,6 +113,10 @@ public func buildRouter(site: Site) -> Router<MastheadRequestContext> {
     AdminController(newsroom: newsroom).addRoutes(to: router)
     AdminAPIController(newsroom: newsroom).addRoutes(to: router)
     PreviewController(site: site).addRoutes(to: router)
+    ConsentController(
+        store: site.store, theme: site.theme, views: site.views, policy: site.configuration.consentPolicy,
+        secureCookies: site.configuration.site.baseURL.hasPrefix("https://"), siteHost: URL(string: site.configuration.site.baseURL)?.host
+    ).addRoutes(to: router)
     PublicSiteController(store: site.store, theme: site.theme, views: site.views, cache: site.cache).addRoutes(to: router)
     return router
 }
@@ -116,13 +127,15 @@ public func buildApplication(site: Site, watchInterval: Duration = .milliseconds
     return Application(
         router: buildRouter(site: site),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Masthead"),
+        // Services stop in reverse order: the store closes last, after the final audience counts are in.
         services: [
+            StoreCloser(store: site.store),
+            AudienceFlusher(recorder: site.audience, interval: .seconds(5), logger: site.logger),
+            ContentWatcher(store: site.store, cache: site.cache, settings: site.settings, interval: watchInterval, logger: site.logger),
             EditorialScheduler(store: site.store, interval: .seconds(1), logger: site.logger) { published in
                 for article in published { await site.webhooks.announce(.published, articleID: article.id) }
             },
             WebhookDispatcher(store: site.store, logger: site.logger),
-            ContentWatcher(store: site.store, cache: site.cache, settings: site.settings, interval: watchInterval, logger: site.logger),
-            StoreCloser(store: site.store),
         ],
         logger: site.logger)
 }

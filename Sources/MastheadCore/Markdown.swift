@@ -64,7 +64,7 @@ public struct MarkdownRenderer: Sendable {
         if let images { try replaceImages(in: document, with: images) }
         guard let rendered = cmark_render_html(document, options, cmark_parser_get_syntax_extensions(parser)) else { return "" }
         defer { free(rendered) }
-        return String(cString: rendered)
+        return Embeds.markPlaceholders(in: String(cString: rendered))
     }
 
     /// Moves headings to start at `h2` and, unless HTML is trusted, turns raw HTML into text.
@@ -169,6 +169,9 @@ public struct MarkdownRenderer: Sendable {
         }
         return escaped
     }
+
+    /// `text` with the five entities cmark writes turned back into characters.
+    public static func decodeEntities(_ text: String) -> String { text.replacingEntities() }
 
     /// Plain text of `markdown` with the markup removed, for summaries and search snippets.
     public static func plainText(fromHTML html: String) -> String {

@@ -27,6 +27,10 @@ public struct ViewBuilder: Sendable {
     public let settings: LiveSiteSettings
     public var assetsVersion: String
     public var images: ImageLinks
+    /// The policy readers' consent answers.
+    public var consentPolicy = ConsentPolicy()
+    /// The reader's consent for the page being built.
+    public var consent: ConsentState { ConsentState.current }
 
     public var site: SiteSettings { settings.current }
 
@@ -69,7 +73,7 @@ public struct ViewBuilder: Sendable {
             published: time(article.publishedAt),
             updated: article.updatedAt.flatMap { $0 > article.publishedAt ? time($0) : nil },
             image: article.image.map { image($0, role: .featured) },
-            bodyHTML: article.bodyHTML,
+            bodyHTML: consent.allows("media") ? Embeds.activate(article.bodyHTML) : article.bodyHTML,
             corrections: article.corrections.map { correction in
                 CorrectionView(label: correction.kind == .correction ? "Correction" : "Update", text: correction.text, time: time(correction.createdAt))
             },
@@ -179,7 +183,8 @@ public struct ViewBuilder: Sendable {
             year: String(Calendar(identifier: .gregorian).component(.year, from: .now)),
             isHome: isHome,
             feeds: feeds,
-            structuredData: nil)
+            structuredData: nil,
+            consent: ConsentView(state: consent, policy: consentPolicy, path: path))
     }
 
     public func card(_ article: Article) -> ArticleCardView {

@@ -24,6 +24,34 @@ public struct FrameView: Sendable {
     public var feeds: [FeedLinkView]
     /// Structured data (schema.org JSON-LD) for search engines, already safe inside `<script>`.
     public var structuredData: String?
+    /// The reader's consent: whether to ask, and what non-essential content may load.
+    public var consent: ConsentView = ConsentView()
+}
+
+/// What the layout needs about consent. Themes wrap non-essential content in
+/// `{{#frame.consent.granted.<category>}}…{{/frame.consent.granted.<category>}}`: the server
+/// leaves it out of the page until the reader grants that category.
+public struct ConsentView: Sendable {
+    /// No choice yet (or it expired, or the policy changed): show the first-layer notice.
+    public var showNotice = false
+    /// The browser sent Global Privacy Control or Do Not Track: say it counts as "Reject all".
+    public var privacySignal = false
+    /// Category id → granted, for template sections.
+    public var granted: [String: Bool] = [:]
+    /// Scripts of granted services, for the layout to load.
+    public var scripts: [String] = []
+    /// The page to come back to after choosing.
+    public var returnPath = "/"
+
+    public init() {}
+
+    public init(state: ConsentState, policy: ConsentPolicy, path: String) {
+        showNotice = !state.decided
+        privacySignal = state.privacySignal
+        granted = Dictionary(uniqueKeysWithValues: policy.categoryIDs.map { ($0, state.allows($0)) })
+        scripts = policy.categories.filter { state.allows($0.id) }.flatMap(\.services).compactMap(\.script)
+        returnPath = path
+    }
 }
 
 /// A feed the page announces.
@@ -206,4 +234,60 @@ public struct SearchPageView: Sendable {
     /// "3 results for “harbour”", or nil before anything was asked.
     public var summary: String?
     public var pagination: PaginationView?
+}
+
+/// The privacy settings page: every consent category with its details and the reader's choice.
+public struct ConsentPageView: Sendable {
+    public var frame: FrameView
+    public var necessary: String
+    public var categories: [ConsentCategoryView]
+    public var consentID: String?
+    /// The reader chose already (and sent no privacy signal).
+    public var decided: Bool
+    public var privacySignal: Bool
+    public var renewMonths: Int
+    public var policyVersion: Int
+
+    public init(frame: FrameView, necessary: String, categories: [ConsentCategoryView], consentID: String?, decided: Bool, privacySignal: Bool, renewMonths: Int, policyVersion: Int) {
+        self.frame = frame
+        self.necessary = necessary
+        self.categories = categories
+        self.consentID = consentID
+        self.decided = decided
+        self.privacySignal = privacySignal
+        self.renewMonths = renewMonths
+        self.policyVersion = policyVersion
+    }
+}
+
+public struct ConsentCategoryView: Sendable {
+    public var id: String
+    public var name: String
+    public var description: String
+    public var storage: String
+    public var services: [ConsentServiceView]
+    public var hasServices: Bool
+    public var granted: Bool
+
+    public init(id: String, name: String, description: String, storage: String, services: [ConsentServiceView], hasServices: Bool, granted: Bool) {
+        self.id = id
+        self.name = name
+        self.description = description
+        self.storage = storage
+        self.services = services
+        self.hasServices = hasServices
+        self.granted = granted
+    }
+}
+
+public struct ConsentServiceView: Sendable {
+    public var name: String
+    public var purpose: String
+    public var privacyURL: String
+
+    public init(name: String, purpose: String, privacyURL: String) {
+        self.name = name
+        self.purpose = purpose
+        self.privacyURL = privacyURL
+    }
 }

@@ -51,6 +51,37 @@ enum Migrations {
                 .run()
             try await db.create(index: "webhook_delivery_due").on("webhook_delivery").column("state").column("next_attempt_at").run()
         }),
+        Migration(version: 7, name: "consent records and audience counts", apply: { db in
+            // Proof of consent: no address, no device details; the id is random and lives in the reader's cookie.
+            try await db.create(table: "consent_record")
+                .column("id", type: .bigint, .primaryKey(autoIncrement: true))
+                .column("consent_id", type: .text, .notNull)
+                .column("policy_version", type: .int, .notNull)
+                .column("action", type: .text, .notNull)
+                .column("granted", type: .text, .notNull)
+                .column("created_at", type: .bigint, .notNull)
+                .run()
+            try await db.create(index: "consent_record_id").on("consent_record").column("consent_id").run()
+            // Counts only: per day and page, per day and referring domain, per day for the site.
+            try await db.create(table: "audience_page")
+                .column("day", type: .text, .notNull)
+                .column("path", type: .text, .notNull)
+                .column("views", type: .bigint, .notNull)
+                .column("visitors", type: .bigint, .notNull)
+                .primaryKey("day", "path")
+                .run()
+            try await db.create(table: "audience_referrer")
+                .column("day", type: .text, .notNull)
+                .column("domain", type: .text, .notNull)
+                .column("views", type: .bigint, .notNull)
+                .primaryKey("day", "domain")
+                .run()
+            try await db.create(table: "audience_site")
+                .column("day", type: .text, .primaryKey(autoIncrement: false))
+                .column("views", type: .bigint, .notNull)
+                .column("visitors", type: .bigint, .notNull)
+                .run()
+        }),
     ]
 
     /// Accounts, sessions, sign-in throttling, API keys, revisions, media and settings; and the

@@ -134,7 +134,7 @@ struct NewsroomVisitor {
                     "/admin/articles/", "/admin/articles/?status=draft&q=harbour", "/admin/articles/new/", "/admin/articles/\(article.id)/",
                     "/admin/articles/\(article.id)/revisions/", "/admin/articles/\(article.id)/revisions/\(revision.id)/",
                     "/admin/articles/\(article.id)/delete/", "/admin/media/", "/admin/taxonomy/", "/admin/authors/", "/admin/authors/new/",
-                    "/admin/users/", "/admin/account/", "/admin/settings/", "/admin/webhooks/",
+                    "/admin/users/", "/admin/account/", "/admin/settings/", "/admin/webhooks/", "/admin/audience/", "/admin/consent/",
                 ] {
                     let response = try await visitor.get(path)
                     #expect(response.status == .ok, "\(path)")

@@ -60,7 +60,7 @@ import Testing
                     #"<a href="/tag/climate-change/" rel="tag">#ClimateChange</a>"#,
                     #"<p class="disclaimer" role="note">\#(SiteSettings.defaultDisclaimer)</p>"#,
                     #"<a href="/tips/">Have a tip we should know?</a>"#,
-                    #"<aside class="consent-notice""#,
+                    #"<section class="consent-notice""#,
                     #"<footer class="site-footer">"#,
                 ]
                 var position = html.startIndex
@@ -222,7 +222,7 @@ import Testing
                 let etag = try #require(first.headers[.eTag])
                 #expect(first.headers[.lastModified] != nil)
                 #expect(first.headers[.cacheControl]?.contains("max-age=") == true)
-                #expect(first.headers[.vary] == "Accept-Encoding")
+                #expect(first.headers[.vary] == "Accept-Encoding, Cookie, Sec-GPC, DNT")
 
                 let again = try await get(client, "/world/harbour-strike-ends/", headers: [.ifNoneMatch: etag])
                 #expect(again.status == .notModified)

@@ -18,7 +18,8 @@ struct AdminAPIController: Sendable {
         var type: String
         var message: String
         var field: String?
-        var context: [String: Any]? = nil
+        /// Details for a conflict: the current version, who changed it and when.
+        var context: [String: any Sendable]? = nil
 
         init(_ status: HTTPResponse.Status, _ type: String, _ message: String, field: String? = nil) {
             self.status = status

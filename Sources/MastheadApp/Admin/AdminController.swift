@@ -43,6 +43,7 @@ struct AdminController: Sendable {
         router.post("/admin/media/:id/delete") { request, context in try await deleteMedia(request, context) }
 
         AdminManagement(newsroom: newsroom).addRoutes(to: router)
+        AdminPrivacy(newsroom: newsroom).addRoutes(to: router)
     }
 
     // MARK: Signing in
@@ -158,7 +159,7 @@ struct AdminController: Sendable {
                 [
                     "id": article.id, "title": article.title, "path": article.path, "status": article.status.rawValue,
                     "statusLabel": article.status.label, "isPublished": article.status == .published,
-                    "scheduledFor": article.status == .scheduled ? AdminPages.date(article.publishedAt, timeZone) : nil as String?,
+                    "scheduledFor": article.status == .scheduled ? AdminPages.date(article.publishedAt, timeZone) : nil as String? as Any,
                     "section": article.section.name, "authors": article.authorNames.joined(separator: ", "),
                     "modified": AdminPages.date(article.modifiedAt, timeZone), "modifiedBy": article.modifiedByName as Any,
                     "canEdit": user.canEdit(article),
@@ -166,8 +167,8 @@ struct AdminController: Sendable {
             },
             "pagination": pages > 1 ? [
                 "page": page, "pages": pages,
-                "previous": page > 1 ? pageLink(page - 1) : nil as String?, "next": page < pages ? pageLink(page + 1) : nil as String?,
-            ] as [String: Any] : nil as [String: Any]?,
+                "previous": page > 1 ? pageLink(page - 1) as Any : nil as String? as Any, "next": page < pages ? pageLink(page + 1) as Any : nil as String? as Any,
+            ] as [String: Any] as Any : nil as [String: Any]? as Any,
         ]
         return AdminPages.render(newsroom, "articles", title: "Articles", context: context, request: request, values: values)
     }
@@ -289,7 +290,7 @@ struct AdminController: Sendable {
         }
         if let summary {
             values["articleID"] = summary.id
-            values["publicPath"] = summary.status == .published ? summary.path : nil as String?
+            values["publicPath"] = summary.status == .published ? summary.path : nil as String? as Any
             values["canDelete"] = user.canDelete(summary)
             values["canCorrect"] = user.role >= .editor && summary.status == .published
             values["corrections"] = corrections.map { ["kindLabel": $0.kind == .correction ? "Correction" : "Update", "date": AdminPages.date($0.createdAt, timeZone), "text": $0.text] }

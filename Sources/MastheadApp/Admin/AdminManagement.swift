@@ -289,7 +289,7 @@ struct AdminManagement: Sendable {
                     "id": delivery.id, "created": AdminPages.date(delivery.createdAt, timeZone), "event": delivery.event,
                     "article": article?["title"] as? String ?? "", "url": delivery.url, "attempts": delivery.attempts, "answer": answer,
                     "stateLabel": ["pending": "Waiting", "delivered": "Delivered", "failed": "Failed"][delivery.state.rawValue] ?? "",
-                    "nextAttempt": delivery.state == .pending && delivery.attempts > 0 ? AdminPages.date(delivery.nextAttemptAt, timeZone) : nil as String?,
+                    "nextAttempt": delivery.state == .pending && delivery.attempts > 0 ? AdminPages.date(delivery.nextAttemptAt, timeZone) : nil as String? as Any,
                     "canRetry": delivery.state == .failed, "csrf": csrf,
                 ]
             },

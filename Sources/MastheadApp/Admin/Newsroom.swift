@@ -19,7 +19,7 @@ public struct Newsroom: Sendable {
     /// The templates the newsroom's folder must provide.
     static let templateNames = [
         "layout", "login", "set-password", "message", "articles", "editor", "revisions", "revision", "confirm", "media",
-        "media-item", "taxonomy", "authors", "author", "users", "account", "settings", "webhooks",
+        "media-item", "taxonomy", "authors", "author", "users", "account", "settings", "webhooks", "audience", "consent-log",
     ]
 
     public init(site: Site) {

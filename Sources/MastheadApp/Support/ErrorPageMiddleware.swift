@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import Logging
+import MastheadCore
 import MastheadRendering
 import MastheadStorage
 
@@ -66,10 +67,8 @@ struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
 /// site's own styles and images (and images from https sources, for pictures hosted elsewhere;
 /// inline style attributes only for image placeholders). Pages carry no scripts, so none may run.
 struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
-    static var contentSecurityPolicy: String {
-        "default-src 'self'; img-src 'self' https: data:; style-src 'self'; style-src-attr 'unsafe-inline'; script-src 'none'; object-src 'none'; "
-            + "base-uri 'self'; form-action 'self'; frame-ancestors 'self'"
-    }
+    /// Services of granted consent categories are added to the policy; nothing else ever is.
+    let consent: ConsentPolicy
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
@@ -78,7 +77,7 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
         // Pages that set their own policy (the newsroom's) keep it.
         if (response.headers[.contentType]?.hasPrefix("text/html") == true || response.status == .notModified),
            response.headers[.contentSecurityPolicy] == nil {
-            response.headers[.contentSecurityPolicy] = Self.contentSecurityPolicy
+            response.headers[.contentSecurityPolicy] = consent.contentSecurityPolicy(for: ConsentState.current)
             response.headers[.xFrameOptions] = "SAMEORIGIN"
         }
         return response

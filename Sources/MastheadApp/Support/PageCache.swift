@@ -1,5 +1,6 @@
 import CompressNIO
 import Foundation
+import MastheadCore
 import Hummingbird
 import NIOCore
 import Synchronization
@@ -85,7 +86,9 @@ extension PageCache {
         to request: Request, contentType: String = "text/html; charset=utf-8",
         cacheControl: String = "public, max-age=60, stale-while-revalidate=300", render: () async throws -> String
     ) async throws -> Response {
-        let key = request.uri.path
+        // Pages differ by the reader's consent (the notice, gated content): one copy per state.
+        let isPage = contentType.hasPrefix("text/html")
+        let key = isPage ? request.uri.path + "|" + ConsentState.current.variantKey : request.uri.path
         if let entry = entry(for: key) { return entry.response(to: request, cacheControl: cacheControl) }
         let generation = self.generation
         return store(try await render(), contentType: contentType, for: key, generation: generation).response(to: request, cacheControl: cacheControl)
@@ -99,7 +102,7 @@ extension PageCache.Entry {
             .eTag: etag,
             .lastModified: lastModified,
             .cacheControl: cacheControl,
-            .vary: "Accept-Encoding",
+            .vary: contentType.hasPrefix("text/html") ? "Accept-Encoding, Cookie, Sec-GPC, DNT" : "Accept-Encoding",
         ]
         if status == .ok, isCurrent(for: request) {
             return Response(status: .notModified, headers: headers)

@@ -1,0 +1,155 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import MastheadCore
+import MastheadStorage
+import ServiceLifecycle
+import Synchronization
+
+/// Page views counted without tracking: per page, referring domain and day, nothing stored on
+/// the reader's device and no personal data kept. A visitor is told apart from another only by a
+/// hash of their address and browser under a salt that exists in memory for one day and is then
+/// thrown away, so no visitor can be recognised across days, and the hashes themselves are never
+/// written anywhere. Counts are added to the store every few seconds.
+public final class AudienceRecorder: Sendable {
+    private struct State {
+        var day = ""
+        var salt = SymmetricKey(size: .bits256)
+        var seenOnSite = Set<Data>()
+        var seenOnPage: [String: Set<Data>] = [:]
+        var pending = AudienceCounts()
+    }
+
+    private let state = Mutex(State())
+    let store: Store
+    let timeZone: @Sendable () -> TimeZone
+    let ownHosts: Set<String>
+
+    init(store: Store, baseURL: String, timeZone: @escaping @Sendable () -> TimeZone) {
+        self.store = store
+        self.timeZone = timeZone
+        ownHosts = Set([URL(string: baseURL)?.host].compactMap { $0 })
+    }
+
+    /// The day (`YYYY-MM-DD`) a moment falls on in the site's time zone.
+    public func day(of date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone()
+        let parts = calendar.dateComponents([.year, .month, .day], from: date)
+        return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+    }
+
+    /// Counts one view of `path`.
+    func record(path: String, referrer: String?, client: String, userAgent: String, host: String?, now: Date = .now) {
+        let day = day(of: now)
+        let domain = Self.referringDomain(referrer, ownHosts: ownHosts.union([host].compactMap { $0 }))
+        state.withLock { state in
+            if state.day != day {
+                // A new day: a new salt, and yesterday's is gone for good.
+                state.day = day
+                state.salt = SymmetricKey(size: .bits256)
+                state.seenOnSite = []
+                state.seenOnPage = [:]
+            }
+            let visitor = Data(HMAC<SHA256>.authenticationCode(for: Data((client + "\n" + userAgent).utf8), using: state.salt).prefix(16))
+            let newOnSite = state.seenOnSite.insert(visitor).inserted
+            let newOnPage = state.seenOnPage[path, default: []].insert(visitor).inserted
+            var page = state.pending.pages[day, default: [:]][path] ?? (0, 0)
+            page.views += 1
+            page.visitors += newOnPage ? 1 : 0
+            state.pending.pages[day, default: [:]][path] = page
+            var site = state.pending.site[day] ?? (0, 0)
+            site.views += 1
+            site.visitors += newOnSite ? 1 : 0
+            state.pending.site[day] = site
+            state.pending.referrers[day, default: [:]][domain, default: 0] += 1
+        }
+    }
+
+    /// Adds the counts gathered so far to the store.
+    public func flush() async throws {
+        let counts = state.withLock { state in
+            defer { state.pending = AudienceCounts() }
+            return state.pending
+        }
+        do {
+            try await store.addAudienceCounts(counts)
+        } catch {
+            // Put them back, to be added with the next flush.
+            state.withLock { state in
+                for (day, pages) in counts.pages {
+                    for (path, count) in pages {
+                        var page = state.pending.pages[day, default: [:]][path] ?? (0, 0)
+                        page.views += count.views
+                        page.visitors += count.visitors
+                        state.pending.pages[day, default: [:]][path] = page
+                    }
+                }
+                for (day, domains) in counts.referrers { for (domain, views) in domains { state.pending.referrers[day, default: [:]][domain, default: 0] += views } }
+                for (day, count) in counts.site {
+                    var site = state.pending.site[day] ?? (0, 0)
+                    site.views += count.views
+                    site.visitors += count.visitors
+                    state.pending.site[day] = site
+                }
+            }
+            throw error
+        }
+    }
+
+    /// The referring site's domain (`news.example.com`), `direct` without one, `internal` for this site.
+    static func referringDomain(_ referrer: String?, ownHosts: Set<String>) -> String {
+        guard let referrer, let host = URLComponents(string: referrer)?.host?.lowercased(), !host.isEmpty else { return "direct" }
+        if ownHosts.contains(host) { return "internal" }
+        return host.hasPrefix("www.") ? String(host.dropFirst(4)) : host
+    }
+
+    /// Whether a request is a person reading a page: not a robot that says so, not a prefetch.
+    static func isReader(userAgent: String, purpose: String?) -> Bool {
+        if let purpose, purpose.contains("prefetch") { return false }
+        let agent = userAgent.lowercased()
+        return !["bot", "crawler", "spider", "slurp", "facebookexternalhit"].contains { agent.contains($0) }
+    }
+}
+
+/// Counts successful GETs of public pages (cache hits and 304s too), after they are answered.
+struct AudienceMiddleware: RouterMiddleware {
+    typealias Context = MastheadRequestContext
+    let recorder: AudienceRecorder
+
+    static let uncounted = ["/admin", "/api/", "/assets/", "/media/", "/img/", "/preview/", "/consent", "/healthz", "/sitemap", "/sitemaps/", "/robots.txt", "/tips"]
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let response = try await next(request, context)
+        let path = request.uri.path
+        guard request.method == .get, response.status == .ok || response.status == .notModified,
+              response.status == .notModified || response.headers[.contentType]?.hasPrefix("text/html") == true,
+              !Self.uncounted.contains(where: { path.hasPrefix($0) }), !path.contains("/feed/")
+        else { return response }
+        let agent = request.headers[.userAgent] ?? ""
+        guard AudienceRecorder.isReader(userAgent: agent, purpose: request.headers[HTTPField.Name("Sec-Purpose")!] ?? request.headers[HTTPField.Name("Purpose")!]) else {
+            return response
+        }
+        recorder.record(
+            path: path, referrer: request.headers[.referer], client: context.clientName, userAgent: agent,
+            host: request.head.authority.map { String($0.split(separator: ":").first ?? "") })
+        return response
+    }
+}
+
+/// Adds the gathered counts to the store every few seconds, and once more at shutdown.
+struct AudienceFlusher: Service {
+    let recorder: AudienceRecorder
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            do { try await recorder.flush() } catch { logger.warning("cannot store audience counts", metadata: ["masthead.error": "\(error)"]) }
+        }
+        try? await recorder.flush()
+    }
+}
