@@ -53,9 +53,17 @@ let package = Package(
             dependencies: ["CVips"]
         ),
         .target(
+            name: "MastheadTips",
+            dependencies: [
+                "MastheadCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
+        .target(
             name: "MastheadApp",
             dependencies: [
-                "MastheadCore", "MastheadStorage", "MastheadRendering", "MastheadImaging",
+                "MastheadCore", "MastheadStorage", "MastheadRendering", "MastheadImaging", "MastheadTips",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -70,7 +78,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "masthead",
-            dependencies: ["MastheadApp", "MastheadStorage", "MastheadImaging", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["MastheadApp", "MastheadStorage", "MastheadImaging", "MastheadTips", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .target(
             name: "MastheadTesting",
@@ -79,6 +87,11 @@ let package = Package(
         .testTarget(name: "MastheadCoreTests", dependencies: ["MastheadCore", "MastheadTesting"]),
         .testTarget(name: "MastheadStorageTests", dependencies: ["MastheadStorage", "MastheadTesting"]),
         .testTarget(name: "MastheadImagingTests", dependencies: ["MastheadImaging", "MastheadTesting"]),
+        .testTarget(
+            name: "MastheadTipsTests",
+            dependencies: ["MastheadTips", "MastheadImaging", "MastheadTesting"],
+            resources: [.copy("rfc9180-base-x25519-sha256-chacha20poly1305.json")]
+        ),
         .testTarget(
             name: "MastheadAppTests",
             dependencies: ["MastheadApp", "MastheadTesting", .product(name: "HummingbirdTesting", package: "hummingbird")]

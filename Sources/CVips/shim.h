@@ -194,6 +194,16 @@ static inline int masthead_vips_buffer_header(const void *data, size_t size, int
     return 0;
 }
 
+// Decodes encoded image bytes (the first frame) and turns them upright by their orientation tag,
+// failing on damaged data; `data` must stay alive until the image is unreferenced.
+static inline int masthead_vips_load_buffer(const void *data, size_t size, VipsImage **out) {
+    VipsImage *image = vips_image_new_from_buffer(data, size, "", "fail_on", VIPS_FAIL_ON_ERROR, NULL);
+    if (image == NULL) return -1;
+    int result = vips_autorot(image, out, NULL);
+    g_object_unref(image);
+    return result;
+}
+
 // Frees a buffer that libvips allocated.
 static inline void masthead_vips_free(void *buffer) { g_free(buffer); }
 

@@ -38,6 +38,10 @@ public struct AppConfiguration: Sendable {
     public var signIn = SignInPolicy()
     /// What readers are asked to consent to (`consent_file`, or the standard categories).
     public var consentPolicy = ConsentPolicy()
+    /// What the tip line accepts and how long it keeps tips.
+    public var tipLimits = TipLimits()
+    /// The site's `http://….onion` address, if it has one (announced on the tip line).
+    public var onionAddress: String?
 
     /// The folder of uploaded and imported images, served under `/media/`.
     public var mediaDirectory: String { dataDirectory + "/media" }
@@ -159,6 +163,17 @@ public struct AppConfiguration: Sendable {
             configuration.apiCORSOrigins = list
         }
         configuration.adminDirectory = try keys.string("admin_dir") ?? "Admin"
+        if let files = try keys.positive("tips_max_files") { configuration.tipLimits.maxFiles = files }
+        if let megabytes = try keys.positive("tips_max_mb") { configuration.tipLimits.maxFileBytes = megabytes * 1_048_576 }
+        if let days = try keys.positive("tips_retention_days") { configuration.tipLimits.retentionDays = days }
+        if let onion = try keys.string("onion_address") {
+            var address = onion
+            while address.hasSuffix("/") { address.removeLast() }
+            guard let url = URL(string: address), ["http", "https"].contains(url.scheme ?? ""), url.host?.hasSuffix(".onion") == true else {
+                throw keys.error("onion_address", "'\(onion)' is not an address such as http://example2xyz….onion")
+            }
+            configuration.onionAddress = address
+        }
         if let file = try keys.string("consent_file") {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
                 throw keys.error("consent_file", "the file \(file) cannot be read")

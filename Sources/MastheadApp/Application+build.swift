@@ -20,6 +20,8 @@ public struct Site: Sendable {
     public let adminTemplates: Theme
     /// Page-view counts, gathered in memory and added to the store every few seconds.
     public let audience: AudienceRecorder
+    /// The confidential tip line.
+    public let tips: TipLine
 
     /// Opens the store (migrating it) and loads the theme.
     public static func open(_ configuration: AppConfiguration, logger: Logger) async throws -> Site {
@@ -37,7 +39,8 @@ public struct Site: Sendable {
             return Site(
                 configuration: configuration, store: store, theme: theme, cache: PageCache(), logger: logger,
                 imageSigner: signer, imageCache: imageCache, settings: settings, adminTemplates: adminTemplates,
-                audience: AudienceRecorder(store: store, baseURL: configuration.site.baseURL) { settings.current.timeZone })
+                audience: AudienceRecorder(store: store, baseURL: configuration.site.baseURL) { settings.current.timeZone },
+                tips: TipLine(store: store, limits: configuration.tipLimits, onionAddress: configuration.onionAddress))
         } catch {
             await store.close()
             throw error
@@ -113,6 +116,7 @@ public func buildRouter(site: Site) -> Router<MastheadRequestContext> {
     AdminController(newsroom: newsroom).addRoutes(to: router)
     AdminAPIController(newsroom: newsroom).addRoutes(to: router)
     PreviewController(site: site).addRoutes(to: router)
+    TipsController(tips: site.tips, store: site.store, theme: site.theme, views: site.views).addRoutes(to: router)
     ConsentController(
         store: site.store, theme: site.theme, views: site.views, policy: site.configuration.consentPolicy,
         secureCookies: site.configuration.site.baseURL.hasPrefix("https://"), siteHost: URL(string: site.configuration.site.baseURL)?.host
@@ -131,6 +135,7 @@ public func buildApplication(site: Site, watchInterval: Duration = .milliseconds
         services: [
             StoreCloser(store: site.store),
             AudienceFlusher(recorder: site.audience, interval: .seconds(5), logger: site.logger),
+            TipRetention(store: site.store, days: configuration.tipLimits.retentionDays, logger: site.logger),
             ContentWatcher(store: site.store, cache: site.cache, settings: site.settings, interval: watchInterval, logger: site.logger),
             EditorialScheduler(store: site.store, interval: .seconds(1), logger: site.logger) { published in
                 for article in published { await site.webhooks.announce(.published, articleID: article.id) }

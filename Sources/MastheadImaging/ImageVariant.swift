@@ -174,6 +174,24 @@ public enum ImageRenderer {
             width: Int(masthead_vips_width(image)), height: Int(masthead_vips_height(image)))
     }
 
+    /// The same picture without any metadata (EXIF with its GPS position, XMP, IPTC, camera and
+    /// times), upright, re-encoded in its own format at high quality (GIFs as PNG). Works in memory:
+    /// the original bytes are never written anywhere.
+    public static func withoutMetadata(_ data: Data) throws -> EncodedImage {
+        try Vips.start()
+        guard let format = ImageFormat.sniff(data.prefix(64)) else {
+            throw ImageRejection(.unsupportedType, "not a JPEG, PNG, WebP, AVIF or GIF image")
+        }
+        return try data.withUnsafeBytes { bytes in
+            var image: UnsafeMutablePointer<VipsImage>?
+            guard masthead_vips_load_buffer(bytes.baseAddress, bytes.count, &image) == 0, let image else {
+                throw ImageRejection(.damaged, "the image is damaged or truncated: \(Vips.lastError())")
+            }
+            defer { masthead_vips_unref(image) }
+            return try encode(image, format: format == .gif ? .png : format, quality: 92)
+        }
+    }
+
     /// Whether encoded image bytes still carry metadata that could reveal a place, time, camera or
     /// person (GPS, camera make and model, dates, XMP, IPTC…).
     public static func hasMetadata(_ data: Data) -> Bool {

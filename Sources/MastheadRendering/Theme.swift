@@ -8,7 +8,7 @@ import Mustache
 /// (``ArticlePageView``, ``ListPageView``…), never the database.
 public struct Theme: Sendable {
     /// The templates every theme must provide.
-    public static let requiredTemplates = ["layout", "home", "article", "list", "page", "error", "tips", "search", "consent"]
+    public static let requiredTemplates = ["layout", "home", "article", "list", "page", "error", "tips", "search", "consent", "tips-receipt", "tips-return"]
 
     private let library: MustacheLibrary
     /// The folder whose files are served under `/assets/`.

@@ -291,3 +291,81 @@ public struct ConsentServiceView: Sendable {
         self.privacyURL = privacyURL
     }
 }
+
+/// The tip line's form, with what it protects and what it cannot.
+public struct TipsPageView: Sendable {
+    public var frame: FrameView
+    public var isOpen: Bool
+    public var token: String
+    public var error: String?
+    public var text: String
+    public var contact: String
+    public var maxFiles: Int
+    public var maxMB: Int
+    public var retentionDays: Int
+    public var onionAddress: String?
+
+    public init(frame: FrameView, isOpen: Bool, token: String, error: String?, text: String, contact: String, maxFiles: Int, maxMB: Int, retentionDays: Int, onionAddress: String?) {
+        self.frame = frame
+        self.isOpen = isOpen
+        self.token = token
+        self.error = error
+        self.text = text
+        self.contact = contact
+        self.maxFiles = maxFiles
+        self.maxMB = maxMB
+        self.retentionDays = retentionDays
+        self.onionAddress = onionAddress
+    }
+}
+
+/// The receipt, shown once after a tip is sent.
+public struct TipReceiptView: Sendable {
+    public var frame: FrameView
+    public var receipt: String
+    public var wordCount: Int
+
+    public init(frame: FrameView, receipt: String, wordCount: Int) {
+        self.frame = frame
+        self.receipt = receipt
+        self.wordCount = wordCount
+    }
+}
+
+/// A source's side of the conversation, opened with the receipt.
+public struct TipReturnView: Sendable {
+    public struct Reply: Sendable {
+        public var day: String
+        public var text: String
+
+        public init(day: String, text: String) {
+            self.day = day
+            self.text = text
+        }
+    }
+
+    public var frame: FrameView
+    /// The receipt opened a conversation (shown with a form to write more).
+    public var found: Bool
+    public var receipt: String
+    public var replies: [Reply]
+    public var hasReplies: Bool
+    public var sent: Bool
+    public var error: String?
+    public var token: String
+    public var maxFiles: Int
+    public var maxMB: Int
+
+    public init(frame: FrameView, found: Bool, receipt: String, replies: [Reply], sent: Bool, error: String?, token: String, maxFiles: Int, maxMB: Int) {
+        self.frame = frame
+        self.found = found
+        self.receipt = receipt
+        self.replies = replies
+        self.hasReplies = !replies.isEmpty
+        self.sent = sent
+        self.error = error
+        self.token = token
+        self.maxFiles = maxFiles
+        self.maxMB = maxMB
+    }
+}

@@ -82,6 +82,36 @@ enum Migrations {
                 .column("visitors", type: .bigint, .notNull)
                 .run()
         }),
+        Migration(version: 8, name: "tip line", apply: { db in
+            // The newsroom's public key, its private key only when sealed under a passphrase, and the
+            // salt of receipt hashes. Tips themselves are ciphertext; dates are kept to the day.
+            try await db.create(table: "tip_key")
+                .column("id", type: .int, .primaryKey(autoIncrement: false))
+                .column("public_key", type: .text, .notNull)
+                .column("protected_key", type: .text)
+                .column("receipt_salt", type: .text, .notNull)
+                .column("created_day", type: .text, .notNull)
+                .run()
+            try await db.create(table: "tip_thread")
+                .column("id", type: .bigint, .primaryKey(autoIncrement: true))
+                .column("lookup_hash", type: .text, .notNull, .unique)
+                .column("reply_key", type: .text, .notNull)
+                .column("status", type: .text, .notNull)
+                .column("assignee_id", type: .bigint, .references("user_account", "id", onDelete: .setNull))
+                .column("keep", type: .int, .notNull, .default(0))
+                .column("received_day", type: .text, .notNull)
+                .column("last_day", type: .text, .notNull)
+                .run()
+            try await db.create(table: "tip_message")
+                .column("id", type: .bigint, .primaryKey(autoIncrement: true))
+                .column("thread_id", type: .bigint, .notNull, .references("tip_thread", "id", onDelete: .cascade))
+                .column("sender", type: .text, .notNull)
+                .column("newsroom_box", type: .text, .notNull)
+                .column("source_box", type: .text)
+                .column("day", type: .text, .notNull)
+                .run()
+            try await db.create(index: "tip_message_thread").on("tip_message").column("thread_id").run()
+        }),
     ]
 
     /// Accounts, sessions, sign-in throttling, API keys, revisions, media and settings; and the

@@ -17,7 +17,7 @@ struct Masthead: AsyncParsableCommand {
             variables, then command-line options. With none, the site lives in ./data as an SQLite file.
             See docs/configuration.md for every setting.
             """,
-        subcommands: [Serve.self, Migrate.self, ImportMarkdown.self, LoadDemo.self, AddCorrection.self, ConvertImage.self, ContentKey.self, UserCommand.self],
+        subcommands: [Serve.self, Migrate.self, ImportMarkdown.self, LoadDemo.self, AddCorrection.self, ConvertImage.self, ContentKey.self, UserCommand.self, TipsCommand.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -37,11 +37,15 @@ struct GlobalOptions: ParsableArguments {
         overrides["data_dir"] = dataDir
         overrides["database_url"] = databaseURL
         let configuration = try await AppConfiguration.load(file: config, overrides: overrides)
+        bootstrapLogging
         var logger = Logger(label: "masthead")
         logger.logLevel = configuration.logLevel
         return (configuration, logger)
     }
 }
+
+/// Every log line of the process goes through the address-redacting handler (done once).
+let bootstrapLogging: Void = LoggingSystem.bootstrap { label in RedactingLogHandler(StreamLogHandler.standardError(label: label)) }
 
 /// Runs `body` with an open site, printing a Masthead error plainly and exiting 1.
 func withSite<T>(_ configuration: AppConfiguration, _ logger: Logger, _ body: (Site) async throws -> T) async throws -> T {

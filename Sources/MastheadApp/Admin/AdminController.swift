@@ -44,6 +44,7 @@ struct AdminController: Sendable {
 
         AdminManagement(newsroom: newsroom).addRoutes(to: router)
         AdminPrivacy(newsroom: newsroom).addRoutes(to: router)
+        AdminTips(newsroom: newsroom, tips: newsroom.site.tips).addRoutes(to: router)
     }
 
     // MARK: Signing in
@@ -85,6 +86,7 @@ struct AdminController: Sendable {
 
     private func signOut(_ request: Request, _ context: Context) async throws -> Response {
         if let token = request.cookies[Newsroom.sessionCookie]?.value { try await store.endSession(token: token) }
+        newsroom.site.tips.lock(session: context.session?.csrfToken ?? "")
         var response = AdminPages.redirect("/admin/login/", notice: "signed-out")
         response.setCookie(Cookie(name: Newsroom.sessionCookie, value: "", maxAge: 0, path: "/", secure: newsroom.secureCookies, httpOnly: true, sameSite: .lax))
         return response

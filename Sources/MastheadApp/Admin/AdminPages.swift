@@ -16,7 +16,9 @@ enum AdminPages {
         "settings": "The settings were saved.", "password": "Your password was changed.", "key-revoked": "The key was revoked.",
         "user-saved": "The account was saved.", "section-saved": "The section was saved.", "section-deleted": "The section was deleted.",
         "tag-saved": "The tag was saved.", "tag-deleted": "The tag was deleted.", "author-saved": "The author profile was saved.",
-        "author-deleted": "The author profile was deleted.", "signed-out": "You are signed out.", "webhook-removed": "The webhook was removed.", "retrying": "The delivery will be sent again within seconds.", "consent-deleted": "The records of that consent id were deleted.", "password-set": "Your password is set: sign in with it.",
+        "author-deleted": "The author profile was deleted.", "signed-out": "You are signed out.", "webhook-removed": "The webhook was removed.", "retrying": "The delivery will be sent again within seconds.", "consent-deleted": "The records of that consent id were deleted.", "tips-unlocked": "The newsroom's key is unlocked for 30 minutes.",
+        "tips-locked": "The key is locked.", "tip-replied": "The reply was sealed and stored for the source.", "tip-updated": "Saved.",
+        "tip-deleted": "The tip and its messages were deleted.", "password-set": "Your password is set: sign in with it.",
     ]
 
     /// The page `template` inside the newsroom's frame.
@@ -33,7 +35,7 @@ enum AdminPages {
             let user = session.user
             let current = request?.uri.path ?? ""
             var navigation: [(String, String)] = [("Articles", "/admin/articles/"), ("Media", "/admin/media/")]
-            if user.role >= .editor { navigation += [("Sections and tags", "/admin/taxonomy/"), ("Authors", "/admin/authors/"), ("Audience", "/admin/audience/")] }
+            if user.role >= .editor { navigation += [("Sections and tags", "/admin/taxonomy/"), ("Authors", "/admin/authors/"), ("Audience", "/admin/audience/"), ("Tips", "/admin/tips/")] }
             if user.role >= .admin {
                 navigation += [("Accounts", "/admin/users/"), ("Settings", "/admin/settings/"), ("Webhooks", "/admin/webhooks/"), ("Consent records", "/admin/consent/")]
             }

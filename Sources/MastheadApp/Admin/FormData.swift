@@ -13,11 +13,15 @@ public struct UploadedFile: Sendable {
 /// The fields and files of a posted form, `application/x-www-form-urlencoded` or `multipart/form-data`.
 public struct FormData: Sendable {
     public private(set) var fields: [String: [String]] = [:]
-    public private(set) var files: [String: UploadedFile] = [:]
+    /// Every file sent under each name (an `<input type="file" multiple>` sends several).
+    public private(set) var fileLists: [String: [UploadedFile]] = [:]
+
+    /// The first file sent under each name.
+    public var files: [String: UploadedFile] { fileLists.compactMapValues(\.first) }
 
     public init(fields: [String: [String]] = [:], files: [String: UploadedFile] = [:]) {
         self.fields = fields
-        self.files = files
+        self.fileLists = files.mapValues { [$0] }
     }
 
     /// The first value of `name`, trimmed; "" when absent.
@@ -85,8 +89,8 @@ public struct FormData: Sendable {
             guard let name = disposition["name"] else { continue }
             if let filename = disposition["filename"] {
                 guard !filename.isEmpty, body.readableBytes > 0 else { continue }
-                files[name] = UploadedFile(
-                    filename: filename, contentType: headers["content-type"] ?? "application/octet-stream", data: Data(buffer: body))
+                fileLists[name, default: []].append(UploadedFile(
+                    filename: filename, contentType: headers["content-type"] ?? "application/octet-stream", data: Data(buffer: body)))
             } else {
                 fields[name, default: []].append(String(buffer: body))
             }

@@ -19,7 +19,7 @@ public struct Newsroom: Sendable {
     /// The templates the newsroom's folder must provide.
     static let templateNames = [
         "layout", "login", "set-password", "message", "articles", "editor", "revisions", "revision", "confirm", "media",
-        "media-item", "taxonomy", "authors", "author", "users", "account", "settings", "webhooks", "audience", "consent-log",
+        "media-item", "taxonomy", "authors", "author", "users", "account", "settings", "webhooks", "audience", "consent-log", "tips", "tip",
     ]
 
     public init(site: Site) {

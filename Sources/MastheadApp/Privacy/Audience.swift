@@ -147,7 +147,7 @@ struct AudienceFlusher: Service {
 
     func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            try? await Task.sleep(for: interval)
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
             do { try await recorder.flush() } catch { logger.warning("cannot store audience counts", metadata: ["masthead.error": "\(error)"]) }
         }
         try? await recorder.flush()

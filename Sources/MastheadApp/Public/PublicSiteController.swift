@@ -19,7 +19,6 @@ struct PublicSiteController: Sendable {
     func addRoutes(to router: Router<some RequestContext>) {
         for method in [HTTPRequest.Method.get, .head] {
             router.on("/", method: method) { request, _ in try await home(request) }
-            router.on("/tips", method: method) { request, _ in try await tips(request) }
             router.on("/search", method: method) { request, _ in try await search(request) }
             router.on("/tag/:slug", method: method) { request, context in
                 try await tag(request, slug: try context.parameters.require("slug"), page: 1)
@@ -128,16 +127,6 @@ struct PublicSiteController: Sendable {
                 description: bio.isEmpty ? "Stories by \(author.name) for \(views.site.title)." : String(bio.prefix(200)),
                 basePath: author.path, page: page, filter: .init(authorID: author.id),
                 structuredData: StructuredData.profile(author, site: views.site))
-        }
-    }
-
-    private func tips(_ request: Request) async throws -> Response {
-        if let redirect = trailingSlashRedirect(request) { return redirect }
-        return try await cached(request) {
-            let view = views.staticPage(
-                title: views.site.tipPrompt, summary: "How to reach our reporters in confidence.", bodyHTML: "",
-                path: "/tips/", sections: try await store.sections())
-            return try theme.render(view, template: "tips")
         }
     }
 

@@ -1,0 +1,252 @@
+import Crypto
+import Foundation
+import Logging
+import MastheadCore
+import MastheadImaging
+import MastheadStorage
+import MastheadTips
+import ServiceLifecycle
+import Synchronization
+
+/// What the tip line accepts.
+public struct TipLimits: Sendable {
+    public var maxFiles = 5
+    public var maxFileBytes = 10 * 1_048_576
+    public var maxTextCharacters = 50_000
+    /// Submissions (new tips, follow-ups and receipt checks) one client may make per hour.
+    public var perClientPerHour = 10
+    /// The tip form must have been open this long before it is sent: a small cost for scripts.
+    public var minimumFormAge: TimeInterval = 3
+    /// Tips quiet for longer are deleted unless an editor keeps them.
+    public var retentionDays = 90
+
+    public init() {}
+}
+
+/// The tip line's working parts: the newsroom's key, sealing, receipts, abuse limits, and the
+/// keys editors unlocked for their session. Nothing here logs, and nothing here writes a
+/// plaintext byte of a tip anywhere: images are cleaned in memory and everything is sealed
+/// before it reaches the store.
+public final class TipLine: Sendable {
+    let store: Store
+    let limits: TipLimits
+    /// An `http://….onion` address of the site, announced with `Onion-Location`.
+    let onionAddress: String?
+    private let formKey = SymmetricKey(size: .bits256)
+    private let usedForms = Mutex<[String: Date]>([:])
+    private let clients = Mutex<(day: Int, key: SymmetricKey, counts: [Data: [Date]])>((-1, SymmetricKey(size: .bits256), [:]))
+    /// Private keys editors unlocked with the passphrase, by session, for `unlockLifetime`.
+    private let unlocked = Mutex<[String: (key: TipCrypto.PrivateKey, until: Date)]>([:])
+    static let unlockLifetime: TimeInterval = 30 * 60
+
+    public init(store: Store, limits: TipLimits, onionAddress: String?) {
+        self.store = store
+        self.limits = limits
+        self.onionAddress = onionAddress
+    }
+
+    // MARK: Abuse limits
+
+    /// A token for a freshly served form: the time, signed with a key that lives only in memory.
+    func formToken(now: Date = .now) -> String {
+        let stamp = String(Int(now.timeIntervalSince1970)) + "." + SecretToken.make(bytes: 9)
+        let mac = Data(HMAC<SHA256>.authenticationCode(for: Data(stamp.utf8), using: formKey)).base64EncodedString()
+        return stamp + "." + mac.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    /// Accepts a form token once, no sooner than the minimum age and within two hours.
+    func useFormToken(_ token: String, now: Date = .now) -> TipRefusal? {
+        let parts = token.split(separator: ".")
+        guard parts.count == 3, let issued = Int(parts[0]) else { return .formExpired }
+        let stamp = parts[0] + "." + parts[1]
+        let mac = Data(HMAC<SHA256>.authenticationCode(for: Data(stamp.utf8), using: formKey)).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        guard NewsroomMiddleware.constantTimeEqual(String(parts[2]), mac) else { return .formExpired }
+        let age = now.timeIntervalSince1970 - Double(issued)
+        guard age >= limits.minimumFormAge else { return .tooFast }
+        guard age <= 7200 else { return .formExpired }
+        return usedForms.withLock { used in
+            used = used.filter { now.timeIntervalSince($0.value) < 7200 }
+            guard used[token] == nil else { return .formExpired }
+            used[token] = now
+            return nil
+        }
+    }
+
+    /// Counts one submission for the client; refuses past the hourly limit. The client is kept
+    /// only as a keyed hash whose key is replaced every day, in memory.
+    func allow(client: String, now: Date = .now) -> Bool {
+        clients.withLock { state in
+            let day = Int(now.timeIntervalSince1970 / 86_400)
+            if day != state.day { state = (day, SymmetricKey(size: .bits256), [:]) }
+            let name = Data(HMAC<SHA256>.authenticationCode(for: Data(client.utf8), using: state.key))
+            var times = (state.counts[name] ?? []).filter { now.timeIntervalSince($0) < 3600 }
+            guard times.count < limits.perClientPerHour else { return false }
+            times.append(now)
+            state.counts[name] = times
+            return true
+        }
+    }
+
+    // MARK: Sealing
+
+    /// The newsroom's public key and receipt salt, or nil when the tip line has no key yet.
+    func key() async throws -> (publicKey: TipCrypto.PublicKey, salt: Data, protected: Data?)? {
+        guard let stored = try await store.tipKey(), let key = try? TipCrypto.PublicKey(rawRepresentation: stored.publicKey) else { return nil }
+        return (key, stored.receiptSalt, stored.protectedPrivateKey)
+    }
+
+    /// Files as they will be sealed: images without their metadata, other files as sent (flagged).
+    func attachments(_ files: [UploadedFile]) throws -> [TipAttachment] {
+        guard files.count <= limits.maxFiles else { throw TipRefusal.tooManyFiles(limits.maxFiles) }
+        return try files.map { file in
+            guard file.data.count <= limits.maxFileBytes else { throw TipRefusal.fileTooLarge(file.filename, limits.maxFileBytes) }
+            let name = Self.safeName(file.filename)
+            if let format = ImageFormat.sniff(file.data.prefix(64)) {
+                guard let header = ImageRenderer.header(of: file.data), header.width * header.height <= 60_000_000 else {
+                    throw TipRefusal.badImage(name)
+                }
+                do {
+                    let cleaned = try ImageRenderer.withoutMetadata(file.data)
+                    let base = (name as NSString).deletingPathExtension
+                    return TipAttachment(name: base + "." + cleaned.format.fileExtension, type: cleaned.format.mediaType, data: cleaned.data, metadataRemoved: true)
+                } catch {
+                    _ = format
+                    throw TipRefusal.badImage(name)
+                }
+            }
+            return TipAttachment(name: name, type: "application/octet-stream", data: file.data, metadataRemoved: false)
+        }
+    }
+
+    /// A file name without folders or odd characters, at most 100 characters.
+    static func safeName(_ name: String) -> String {
+        let last = name.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? "file"
+        let cleaned = String(last.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) || ".-_ ".unicodeScalars.contains($0) ? Character($0) : "_" })
+        return cleaned.isEmpty ? "file" : String(cleaned.prefix(100))
+    }
+
+    /// Seals a new tip and starts its thread; returns the receipt for the source to keep.
+    func submit(_ content: TipContent, now: Date = .now) async throws -> Receipt {
+        guard let (publicKey, salt, _) = try await key() else { throw TipRefusal.notOpen }
+        let receipt = Receipt.make()
+        let (lookup, replyKey) = try receipt.derive(salt: salt)
+        let box = try content.sealed(to: publicKey, context: TipContent.context(thread: lookup))
+        _ = try await store.createTipThread(lookupHash: lookup, replyKey: replyKey.publicKey.rawRepresentation, box: box, day: Self.day(now))
+        return receipt
+    }
+
+    /// The thread a receipt opens, with the replies only its holder can read.
+    func conversation(_ receipt: Receipt) async throws -> (thread: TipThread, lookup: String, replies: [(day: String, text: String)])? {
+        guard let (_, salt, _) = try await key() else { return nil }
+        let (lookup, replyKey) = try receipt.derive(salt: salt)
+        guard let thread = try await store.tipThread(lookupHash: lookup) else { return nil }
+        var replies: [(String, String)] = []
+        for message in try await store.tipMessages(threadID: thread.id) where !message.fromSource {
+            guard let box = message.sourceBox, let content = try? TipContent.opened(box, with: replyKey, context: TipContent.context(thread: lookup)) else { continue }
+            replies.append((message.day, content.text))
+        }
+        return (thread, lookup, replies)
+    }
+
+    /// A further message from the source, sealed to the newsroom like the first.
+    func followUp(_ content: TipContent, thread: TipThread, lookup: String, now: Date = .now) async throws {
+        guard let (publicKey, _, _) = try await key() else { throw TipRefusal.notOpen }
+        let box = try content.sealed(to: publicKey, context: TipContent.context(thread: lookup))
+        try await store.addTipMessage(threadID: thread.id, fromSource: true, newsroomBox: box, sourceBox: nil, day: Self.day(now))
+    }
+
+    /// A reply from the newsroom: sealed to the source's reply key, and to the newsroom's key so
+    /// editors can read their own side of the conversation.
+    func reply(_ text: String, to thread: TipThread, now: Date = .now) async throws {
+        guard let (publicKey, _, _) = try await key(), let sourceKey = try? TipCrypto.PublicKey(rawRepresentation: thread.replyKey) else {
+            throw TipRefusal.notOpen
+        }
+        let content = TipContent(text: text)
+        let context = TipContent.context(thread: thread.lookupHash)
+        try await store.addTipMessage(
+            threadID: thread.id, fromSource: false, newsroomBox: try content.sealed(to: publicKey, context: context),
+            sourceBox: try content.sealed(to: sourceKey, context: context), day: Self.day(now))
+    }
+
+    // MARK: The newsroom's private key, unlocked per session
+
+    func unlock(session: String, passphrase: String, now: Date = .now) async throws {
+        guard let (publicKey, _, protected) = try await key(), let protected else { throw TipRefusal.keyOffline }
+        let key = try TipCrypto.unprotect(protected, passphrase: passphrase)
+        guard key.publicKey.rawRepresentation == publicKey.rawRepresentation else { throw TipCryptoError.wrongPassphrase }
+        unlocked.withLock { keys in
+            keys = keys.filter { $0.value.until > now }
+            keys[session] = (key, now.addingTimeInterval(Self.unlockLifetime))
+        }
+    }
+
+    func lock(session: String) {
+        _ = unlocked.withLock { $0.removeValue(forKey: session) }
+    }
+
+    func unlockedKey(session: String, now: Date = .now) -> TipCrypto.PrivateKey? {
+        unlocked.withLock { keys in
+            guard let entry = keys[session], entry.until > now else { return nil }
+            return entry.key
+        }
+    }
+
+    /// Today, in UTC, as `YYYY-MM-DD`: the only time kept with a tip.
+    public static func day(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let parts = calendar.dateComponents([.year, .month, .day], from: date)
+        return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+    }
+}
+
+/// Why the tip line refused something, in words for the source.
+enum TipRefusal: Error, Equatable {
+    case notOpen
+    case keyOffline
+    case tooFast
+    case formExpired
+    case rateLimited
+    case emptyMessage
+    case messageTooLong(Int)
+    case tooManyFiles(Int)
+    case fileTooLarge(String, Int)
+    case badImage(String)
+
+    var message: String {
+        switch self {
+        case .notOpen: "The tip line is not open yet: the newsroom has not set up its key."
+        case .keyOffline: "The newsroom's key is kept offline: read tips with 'masthead tips open'."
+        case .tooFast: "Please take a moment before sending: the form was sent within seconds of opening. Send it again now."
+        case .formExpired: "This form has expired or was already sent. Your text is below: send it again."
+        case .rateLimited: "Too many messages from your connection in the last hour. Please try again later."
+        case .emptyMessage: "Please write a message."
+        case .messageTooLong(let limit): "The message is longer than \(limit) characters."
+        case .tooManyFiles(let limit): "Attach at most \(limit) files."
+        case .fileTooLarge(let name, let limit): "“\(name)” is larger than \(limit / 1_048_576) MB."
+        case .badImage(let name): "“\(name)” looks like an image but cannot be read; it was not accepted."
+        }
+    }
+}
+
+/// Deletes tips quiet for longer than the retention period (unless kept), checking hourly.
+struct TipRetention: Service {
+    let store: Store
+    let days: Int
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                let cutoff = TipLine.day(Date.now.addingTimeInterval(-Double(days) * 86_400))
+                let deleted = try await store.deleteExpiredTips(lastActiveBefore: cutoff)
+                if deleted > 0 { logger.info("deleted expired tips", metadata: ["masthead.tips.deleted": "\(deleted)"]) }
+            } catch {
+                if Task.isShuttingDownGracefully || Task.isCancelled { break }
+                logger.warning("cannot delete expired tips", metadata: ["masthead.error": "\(type(of: error))"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3600)) }
+        }
+    }
+}
