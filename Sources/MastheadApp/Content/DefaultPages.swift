@@ -26,17 +26,26 @@ enum DefaultPages {
                 """
                 ## What we store
 
-                This site sets **no cookies** and uses no analytics, advertising or social-media trackers.
-                It loads nothing from other websites.
+                Until you agree to something, this site stores **nothing** on your device and loads nothing
+                from other websites. We use no advertising or social-media trackers.
 
-                Our server logs record which page was asked for, when, and how long it took to answer.
-                They do **not** record your IP address, your browser or the page you came from.
+                If you allow it under [privacy settings](/consent/), articles may show videos from other sites
+                (YouTube, Vimeo), which then see your visit and may set their own cookies. Your choice is kept in
+                one cookie, `masthead_consent`, for six months, and recorded on our server with a random id and
+                the time, never with your address. You can change or withdraw it at any time, in one click; your
+                browser's Global Privacy Control or Do Not Track signal counts as "reject all".
 
-                ## Privacy settings
+                We count page views without cookies or personal data: per page, referring site and day, telling
+                visitors apart only by a code that changes every day and is then thrown away.
 
-                Because we set no cookies and run no trackers, there is nothing for you to accept or
-                refuse. If that ever changes, this page will let you choose, and refusing will be as easy
-                as accepting.
+                Our server logs record which page was asked for, when, and how long it took to answer. They do
+                **not** record your IP address, your browser or the page you came from.
+
+                ## Tips
+
+                Messages sent through our [tip line](/tips/) are encrypted for the newsroom before they are
+                stored. We keep no record of who sent them. Tips are deleted after 90 days without activity
+                unless an editor keeps them for a story.
                 """
             ),
         ]
