@@ -385,3 +385,92 @@ struct NewsroomVisitor {
         }
     }
 }
+
+@Suite struct NewsroomManagementTests {
+    static let password = NewsroomTests.password
+
+    @Test func housekeepingPagesChangeWhatTheySayAndRefuseOtherRoles() async throws {
+        try await withTestSite { test in
+            let (users, article) = try await NewsroomTests().seed(test)
+            let store = test.site.store
+            try await buildApplication(site: test.site).test(.router) { client in
+                var author = NewsroomVisitor(client)
+                _ = try await author.signIn("author@example.org", Self.password)
+                #expect(try await author.post("/admin/sections/", ["name": "Sport"]).status == .forbidden)
+                #expect(try await author.get("/admin/users/").status == .forbidden)
+                #expect(try await author.get("/admin/settings/").status == .forbidden)
+                #expect(try await author.get("/admin/tips/").status == .forbidden)
+                #expect(try await author.post("/admin/articles/\(article.id)/delete/", [:]).status == .forbidden)
+
+                var editor = NewsroomVisitor(client)
+                _ = try await editor.signIn("editor@example.org", Self.password)
+                #expect(try await editor.post("/admin/sections/", ["name": "Sport"]).status == .seeOther)
+                let sport = try #require(try await store.section(slug: "sport"))
+                #expect(try await editor.post("/admin/sections/\(sport.id)/", ["name": "Sports"]).status == .seeOther)
+                #expect(try await store.section(slug: "sport")?.name == "Sports")
+                let world = try #require(try await store.section(slug: "world"))
+                let refused = try await editor.post("/admin/sections/\(world.id)/delete/", [:])
+                #expect(refused.status == .conflict && String(buffer: refused.body).contains("still has articles"))
+                #expect(try await editor.post("/admin/sections/\(sport.id)/delete/", [:]).status == .seeOther)
+                #expect(try await editor.post("/admin/authors/new/", ["name": "Guest Writer", "title": "Contributor", "bio": "Writes *about* ports."]).status == .seeOther)
+                let guest = try #require(try await store.author(slug: "guest-writer"))
+                #expect(guest.bioHTML.contains("<em>about</em>"))
+                #expect(try await editor.post("/admin/authors/new/", ["name": "", "title": ""]).status == .unprocessableContent)
+                #expect(try await editor.post("/admin/users/", ["name": "X", "email": "x@example.org", "role": "author"]).status == .forbidden)
+                #expect(try await editor.post("/admin/articles/\(article.id)/corrections/", ["kind": "correction", "text": "Fixed."]).status == .unprocessableContent,
+                        "a draft takes no corrections")
+
+                var admin = NewsroomVisitor(client)
+                _ = try await admin.signIn("admin@example.org", Self.password)
+                let added = try await admin.post("/admin/users/", ["name": "New Reporter", "email": "new@example.org", "role": "contributor"])
+                #expect(added.status == .ok && String(buffer: added.body).contains("/admin/set-password/"))
+                #expect(try await admin.post("/admin/users/", ["name": "Boss", "email": "boss@example.org", "role": "owner"]).status == .unprocessableContent)
+                let owner = try #require(users[.owner])
+                #expect(try await admin.post("/admin/users/\(owner.id)/", ["role": "author", "state": "active"]).status == .forbidden)
+                #expect(try await store.user(id: owner.id)?.role == .owner)
+                let contributor = try #require(users[.contributor])
+                #expect(try await admin.post("/admin/users/\(contributor.id)/", ["role": "author", "state": "disabled"]).status == .seeOther)
+                let changed = try await store.user(id: contributor.id)
+                #expect(changed?.role == .author && changed?.isDisabled == true)
+                var disabled = NewsroomVisitor(client)
+                #expect(try await disabled.signIn("contributor@example.org", Self.password).status == .unauthorized)
+                #expect(try await admin.post("/admin/settings/content-keys/", ["name": "App"]).status == .ok)
+                #expect(try await store.contentKeys().map(\.name) == ["App"])
+            }
+        }
+    }
+
+    @Test func everyAdminAPIListAndWriteRouteAnswers() async throws {
+        try await withTestSite { test in
+            let (users, article) = try await NewsroomTests().seed(test)
+            let (editorKey, _) = try await test.site.store.createAPIKey(userID: users[.editor]!.id, name: "Desk")
+            let (contributorKey, _) = try await test.site.store.createAPIKey(userID: users[.contributor]!.id, name: "Script")
+            try await buildApplication(site: test.site).test(.router) { client in
+                func call(_ method: HTTPRequest.Method, _ uri: String, _ json: String? = nil, key: String) async throws -> HTTPResponse.Status {
+                    var headers: HTTPFields = [.authorization: "Bearer \(key)"]
+                    if json != nil { headers[.contentType] = "application/json" }
+                    return try await client.execute(uri: uri, method: method, headers: headers, body: json.map { ByteBuffer(string: $0) }).status
+                }
+                for path in ["/api/admin/articles/?status=draft", "/api/admin/tags/", "/api/admin/sections/", "/api/admin/media/?search=x"] {
+                    #expect(try await call(.get, path, key: editorKey) == .ok, "\(path)")
+                }
+                #expect(try await call(.get, "/api/admin/articles/?status=lost", key: editorKey) == .badRequest)
+                #expect(try await call(.post, "/api/admin/tags/", #"{"name": "Harbours"}"#, key: editorKey) == .created)
+                #expect(try await call(.post, "/api/admin/tags/", #"{"name": "Harbours"}"#, key: contributorKey) == .forbidden)
+                #expect(try await call(.post, "/api/admin/sections/", #"{"name": "Sport"}"#, key: editorKey) == .created)
+                #expect(try await call(.post, "/api/admin/articles/\(article.id)/submit", key: editorKey) == .ok)
+                #expect(try await call(.post, "/api/admin/articles/\(article.id)/corrections", #"{"text": "x"}"#, key: editorKey) == .unprocessableContent)
+                #expect(try await call(.post, "/api/admin/articles/\(article.id)/publish", key: editorKey) == .ok)
+                #expect(try await call(.post, "/api/admin/articles/\(article.id)/corrections", #"{"kind": "update", "text": "Now with figures."}"#, key: editorKey) == .created)
+                #expect(try await call(.post, "/api/admin/articles/\(article.id)/corrections", #"{"kind": "erratum", "text": "x"}"#, key: editorKey) == .unprocessableContent)
+                #expect(try await call(.post, "/api/admin/articles/\(article.id)/unpublish", key: contributorKey) == .forbidden)
+                #expect(try await call(.post, "/api/admin/articles/", "not json", key: editorKey) == .badRequest)
+                #expect(try await call(.post, "/api/admin/articles/", #"{"title": "No section"}"#, key: editorKey) == .unprocessableContent)
+                #expect(try await call(.patch, "/api/admin/articles/\(article.id)/", key: editorKey) == .methodNotAllowed)
+                #expect(try await call(.get, "/api/admin/nothing/", key: editorKey) == .notFound)
+                let corrected = try #require(try await test.site.store.editableArticle(id: article.id))
+                #expect(corrected.corrections.map(\.text) == ["Now with figures."])
+            }
+        }
+    }
+}

@@ -120,7 +120,8 @@ import Testing
                 for link in links {
                     #expect(try await get(client, link).status == .ok, "\(link)")
                 }
-                #expect(String(buffer: try await get(client, "/privacy/").body).contains("no cookies"))
+                #expect(links.contains("/consent/") && links.contains("/privacy/"))
+                #expect(String(buffer: try await get(client, "/privacy/").body).contains("stores <strong>nothing</strong> on your device"))
             }
         }
     }

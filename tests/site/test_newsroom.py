@@ -108,6 +108,7 @@ def test_invited_author_writes_with_an_image_and_it_publishes_on_time(site, brow
             break
         time.sleep(0.25)
     assert appeared is not None, "the scheduled story never appeared"
+    print(f"scheduled story public {(appeared - when).total_seconds():.2f} s after its time")
     assert (appeared - when).total_seconds() < 5, f"appeared {(appeared - when).total_seconds():.1f} s late"
     assert "<strong>" + marker + "</strong>" in html
     assert 'alt="Container cranes lit at night"' in html and "/img/" in html

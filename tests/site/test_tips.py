@@ -178,3 +178,15 @@ def test_a_source_and_an_editor_converse_and_a_wrong_receipt_reveals_nothing(tip
     finally:
         source.quit()
         editor.quit()
+
+
+def test_the_tip_line_stays_closed_to_third_parties_even_after_accept_all(tip_site):
+    session = requests.Session()
+    session.post(tip_site.base + "/consent/", data={"choice": "accept", "return": "/"}, allow_redirects=False)
+    assert "masthead_consent" in session.cookies
+    article = session.get(tip_site.base + "/")
+    page = session.get(tip_site.base + "/tips/")
+    assert "script-src 'none'" in page.headers["Content-Security-Policy"]
+    assert "youtube" not in page.headers["Content-Security-Policy"]
+    assert "<script" not in page.text and "<iframe" not in page.text
+    assert article.status_code == 200

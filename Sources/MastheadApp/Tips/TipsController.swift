@@ -113,7 +113,11 @@ struct TipsController: Sendable {
     }
 
     private func frame(_ title: String, _ description: String, _ path: String) async throws -> FrameView {
-        views.frame(title: title, description: description, path: path, sections: try await store.sections())
+        var frame = views.frame(title: title, description: description, path: path, sections: try await store.sections())
+        // No third-party script or content on the tip line, even for readers who allowed it elsewhere.
+        frame.consent.scripts = []
+        frame.consent.granted = frame.consent.granted.mapValues { _ in false }
+        return frame
     }
 
     /// Tip pages: never stored by browsers or proxies, never sent as a referrer, and with the
