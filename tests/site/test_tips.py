@@ -50,10 +50,13 @@ def send_tip(site, message, files=(), contact=""):
     session = requests.Session()
     page = session.get(site.base + "/tips/").text
     token = re.search(r'name="token" value="([^"]+)"', page).group(1)
-    time.sleep(3.2)  # the form's minimum age
     upload = [("files", (Path(f).name, Path(f).read_bytes(), "image/jpeg")) for f in files]
+    started = time.monotonic()
     response = session.post(site.base + "/tips/", data={"token": token, "message": message, "contact": contact}, files=upload or None)
     assert response.status_code == 200, response.text[:2000]
+    assert time.monotonic() - started >= 2.5, "a form sent at once is answered only once it is 3 seconds old"
+    again = session.post(site.base + "/tips/", data={"token": token, "message": message})
+    assert again.status_code == 422 and "already sent" in again.text
     return re.search(r'id="receipt">([^<]+)<', response.text).group(1), response
 
 

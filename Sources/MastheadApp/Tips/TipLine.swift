@@ -14,8 +14,9 @@ public struct TipLimits: Sendable {
     public var maxFileBytes = 10 * 1_048_576
     public var maxTextCharacters = 50_000
     /// Submissions (new tips, follow-ups and receipt checks) one client may make per hour.
-    public var perClientPerHour = 10
-    /// The tip form must have been open this long before it is sent: a small cost for scripts.
+    public var perClientPerHour = 30
+    /// A tip form sent sooner than this after it was served is answered only once it is this old:
+    /// a cost for every submission, without JavaScript.
     public var minimumFormAge: TimeInterval = 3
     /// Tips quiet for longer are deleted unless an editor keeps them.
     public var retentionDays = 90
@@ -54,8 +55,10 @@ public final class TipLine: Sendable {
         return stamp + "." + mac.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
-    /// Accepts a form token once, no sooner than the minimum age and within two hours.
-    func useFormToken(_ token: String, now: Date = .now) -> TipRefusal? {
+    /// Accepts a form token once, within two hours of serving the form. A form sent sooner than
+    /// the minimum age is not refused: the answer waits until the form is that old, so every
+    /// submission costs its sender at least that long, a person's or a script's.
+    func useFormToken(_ token: String, now: Date = .now) async -> TipRefusal? {
         let parts = token.split(separator: ".")
         guard parts.count == 3, let issued = Int(parts[0]) else { return .formExpired }
         let stamp = parts[0] + "." + parts[1]
@@ -63,14 +66,18 @@ public final class TipLine: Sendable {
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
         guard NewsroomMiddleware.constantTimeEqual(String(parts[2]), mac) else { return .formExpired }
         let age = now.timeIntervalSince1970 - Double(issued)
-        guard age >= limits.minimumFormAge else { return .tooFast }
         guard age <= 7200 else { return .formExpired }
-        return usedForms.withLock { used in
+        let fresh = usedForms.withLock { used -> Bool in
             used = used.filter { now.timeIntervalSince($0.value) < 7200 }
-            guard used[token] == nil else { return .formExpired }
+            guard used[token] == nil else { return false }
             used[token] = now
-            return nil
+            return true
         }
+        guard fresh else { return .formExpired }
+        if age < limits.minimumFormAge {
+            try? await Task.sleep(for: .milliseconds(Int((limits.minimumFormAge - age) * 1000)))
+        }
+        return nil
     }
 
     /// Counts one submission for the client; refuses past the hourly limit. The client is kept
@@ -205,7 +212,6 @@ public final class TipLine: Sendable {
 enum TipRefusal: Error, Equatable {
     case notOpen
     case keyOffline
-    case tooFast
     case formExpired
     case rateLimited
     case emptyMessage
@@ -218,7 +224,6 @@ enum TipRefusal: Error, Equatable {
         switch self {
         case .notOpen: "The tip line is not open yet: the newsroom has not set up its key."
         case .keyOffline: "The newsroom's key is kept offline: read tips with 'masthead tips open'."
-        case .tooFast: "Please take a moment before sending: the form was sent within seconds of opening. Send it again now."
         case .formExpired: "This form has expired or was already sent. Your text is below: send it again."
         case .rateLimited: "Too many messages from your connection in the last hour. Please try again later."
         case .emptyMessage: "Please write a message."

@@ -41,7 +41,7 @@ struct TipsController: Sendable {
         let text = form.raw("message").replacingOccurrences(of: "\r\n", with: "\n")
         let contact = String(form["contact"].prefix(500))
         do {
-            if let refusal = tips.useFormToken(form["token"]) { throw refusal }
+            if let refusal = await tips.useFormToken(form["token"]) { throw refusal }
             let content = try content(text: text, contact: contact, form: form)
             let receipt = try await tips.submit(content)
             let view = TipReceiptView(
@@ -80,7 +80,7 @@ struct TipsController: Sendable {
             return try await conversationPage(found: nil, receipt: "", sent: false, error: "No conversation matches that receipt.", status: .notFound)
         }
         do {
-            if let refusal = tips.useFormToken(form["token"]) { throw refusal }
+            if let refusal = await tips.useFormToken(form["token"]) { throw refusal }
             let content = try content(text: form.raw("message").replacingOccurrences(of: "\r\n", with: "\n"), contact: "", form: form)
             try await tips.followUp(content, thread: found.thread, lookup: found.lookup)
             return try await conversationPage(found: found, receipt: receipt.description, sent: true, error: nil)
