@@ -1,6 +1,7 @@
 """Fixtures for the site tests: a real Masthead server on loopback with the demo newsroom,
 the command-line tool against the same data folder, and headless Chromium."""
 import os
+import re
 import shutil
 import signal
 import socket
@@ -12,8 +13,6 @@ import urllib.error
 import urllib.request
 import zlib
 from pathlib import Path
-
-import re
 
 import pytest
 import requests
@@ -161,3 +160,13 @@ def admin_key(site, email, name="Tests"):
     session = session_for(site, email)
     page = session.post(site.base + "/admin/account/keys/", data={"csrf": csrf_of(session, site.base + "/admin/account/"), "name": name})
     return re.search(r'aria-label="New API key" value="([^"]+)"', page.text).group(1)
+
+
+def jpeg_with_gps(path):
+    png = path.with_suffix(".png")
+    write_png(png, 320, 200)
+    subprocess.run(["convert", str(png), str(path)], check=True)
+    subprocess.run(["exiftool", "-q", "-overwrite_original", "-GPSLatitude=51.5072", "-GPSLatitudeRef=N", "-GPSLongitude=0.1276",
+                    "-GPSLongitudeRef=W", "-Model=Informant Camera", str(path)], check=True)
+    assert "GPS Latitude" in subprocess.run(["exiftool", str(path)], capture_output=True, text=True).stdout
+    return path

@@ -2,6 +2,7 @@
 that publishes on time, two people editing at once, roles, CSRF, lockout, and axe on every page."""
 import datetime
 import re
+import subprocess
 import time
 import uuid
 
@@ -13,7 +14,7 @@ from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 
-from conftest import PASSWORD, add_user, csrf_of, new_browser, session_for, write_png
+from conftest import PASSWORD, add_user, admin_key, csrf_of, jpeg_with_gps, new_browser, session_for, write_png
 
 
 def click_and_wait(driver, element):
@@ -255,3 +256,18 @@ def test_admin_page_has_no_axe_violations(site, browser, owner, page):
     axe.inject()
     violations = axe.run()["violations"]
     assert violations == [], axe.report(violations)
+
+
+def test_uploaded_photos_lose_their_location_before_they_are_public(site, owner, tmp_path):
+    photo = jpeg_with_gps(tmp_path / "from-the-scene.jpg")
+    key = admin_key(site, owner, "Photo desk")
+    uploaded = requests.post(f"{site.base}/api/admin/media/?filename=from-the-scene.jpg&alt=The%20scene",
+                             headers={"Authorization": f"Bearer {key}", "Content-Type": "image/jpeg"}, data=photo.read_bytes())
+    assert uploaded.status_code == 201, uploaded.text
+    public = requests.get(site.base + uploaded.json()["media"][0]["url"])
+    assert public.status_code == 200
+    served = tmp_path / "served.jpg"
+    served.write_bytes(public.content)
+    exif = subprocess.run(["exiftool", str(served)], capture_output=True, text=True).stdout
+    assert "GPS" not in exif and "Informant Camera" not in exif
+    assert "Image Size                      : 320x200" in exif

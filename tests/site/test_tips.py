@@ -15,7 +15,7 @@ import requests
 from axe_selenium_python import Axe
 from selenium.webdriver.common.by import By
 
-from conftest import BINARY, RunningSite, add_user, new_browser, write_png
+from conftest import BINARY, RunningSite, add_user, jpeg_with_gps, new_browser
 from test_newsroom import click_and_wait, sign_in
 
 PASSPHRASE = "ink and paper and patience"
@@ -34,16 +34,6 @@ def tip_site():
     yield site
     assert site.stop() == 0
     shutil.rmtree(directory, ignore_errors=True)
-
-
-def jpeg_with_gps(path):
-    png = path.with_suffix(".png")
-    write_png(png, 320, 200)
-    subprocess.run(["convert", str(png), str(path)], check=True)
-    subprocess.run(["exiftool", "-q", "-overwrite_original", "-GPSLatitude=51.5072", "-GPSLatitudeRef=N", "-GPSLongitude=0.1276",
-                    "-GPSLongitudeRef=W", "-Model=Informant Camera", str(path)], check=True)
-    assert "GPS Latitude" in subprocess.run(["exiftool", str(path)], capture_output=True, text=True).stdout
-    return path
 
 
 def send_tip(site, message, files=(), contact=""):

@@ -27,12 +27,30 @@ public struct MediaLibrary: Sendable {
                 .invalidInput, "the file is \(Self.megabytes(data.count)); images may be at most \(Self.megabytes(limits.maxBytes))",
                 location: .init(field: "file"))
         }
-        guard let format = ImageFormat.sniff(data.prefix(64)) else {
+        guard let sniffed = ImageFormat.sniff(data.prefix(64)) else {
             throw MastheadError(
                 .invalidInput, "“\(filename)” is not a JPEG, PNG, WebP, AVIF or GIF image (judged from its contents, not its name)",
                 location: .init(field: "file"))
         }
-        let filename = filename.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? "image." + format.fileExtension : filename
+        let filename = filename.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? "image." + sniffed.fileExtension : filename
+        // Originals are public under /media/: a phone photo's GPS position, camera and times are
+        // removed (re-encoded at high quality, turned upright) before the file is kept.
+        var data = data
+        var format = sniffed
+        if ImageRenderer.hasMetadata(data) {
+            // Decoded only when the header's size is within the limits.
+            guard let header = ImageRenderer.header(of: data), header.width * header.height <= limits.maxPixels,
+                  max(header.width, header.height) <= limits.maxDimension else {
+                throw MastheadError(.invalidInput, "“\(filename)” refused: it is too large or cannot be read", location: .init(field: "file"))
+            }
+            do {
+                let cleaned = try ImageRenderer.withoutMetadata(data)
+                data = cleaned.data
+                format = cleaned.format
+            } catch let rejection as ImageRejection {
+                throw MastheadError(.invalidInput, "“\(filename)” refused: \(rejection.message)", location: .init(field: "file"))
+            }
+        }
         let manager = FileManager.default
         let incoming = mediaDirectory + "/.incoming"
         try manager.createDirectory(atPath: incoming, withIntermediateDirectories: true)
