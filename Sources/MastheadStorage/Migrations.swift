@@ -112,6 +112,13 @@ enum Migrations {
                 .run()
             try await db.create(index: "tip_message_thread").on("tip_message").column("thread_id").run()
         }),
+        Migration(version: 9, name: "old article addresses", apply: { db in
+            // Slugs a published article had before: their addresses redirect to the current one.
+            try await db.create(table: "article_old_slug")
+                .column("slug", type: .text, .primaryKey(autoIncrement: false))
+                .column("article_id", type: .bigint, .notNull, .references("article", "id", onDelete: .cascade))
+                .run()
+        }),
     ]
 
     /// Accounts, sessions, sign-in throttling, API keys, revisions, media and settings; and the

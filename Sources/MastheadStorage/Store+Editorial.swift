@@ -157,7 +157,7 @@ extension Store {
             let newVersion: Int
             if let id {
                 guard let row = try await db.raw("""
-                    SELECT a.version, a.modified_at, m.name AS modified_by_name FROM article a
+                    SELECT a.version, a.modified_at, a.slug, a.status, m.name AS modified_by_name FROM article a
                     LEFT JOIN user_account m ON m.id = a.modified_by WHERE a.id = \(bind: id)
                     """).first() else {
                     throw MastheadError(.notFound, "there is no article \(id)")
@@ -174,6 +174,15 @@ extension Store {
                 }
                 newVersion = current + 1
                 articleID = id
+                // A published story keeps its old address working when its slug changes.
+                let oldSlug = try row.decode(column: "slug", as: String.self)
+                if oldSlug != content.slug, try row.decode(column: "status", as: String.self) == ArticleStatus.published.rawValue {
+                    try await db.raw("""
+                        INSERT INTO article_old_slug (slug, article_id) VALUES (\(bind: oldSlug), \(bind: id))
+                        ON CONFLICT (slug) DO UPDATE SET article_id = excluded.article_id
+                        """).run()
+                }
+                try await db.raw("DELETE FROM article_old_slug WHERE slug = \(bind: content.slug)").run()
                 try await db.raw("""
                     UPDATE article SET slug = \(bind: content.slug), title = \(bind: content.title), summary = \(bind: content.summary),
                       body_markdown = \(bind: content.bodyMarkdown), body_html = \(bind: bodyHTML), section_id = \(bind: content.sectionID),
@@ -233,6 +242,13 @@ extension Store {
             RETURNING id
             """).first() else { throw MastheadError(.storage, "inserting a revision returned no id") }
         return try row.decode(column: "id", as: Int64.self)
+    }
+
+    /// The article that once had `slug` (before a rename), for redirecting old links.
+    public func articleByOldSlug(_ slug: String) async throws -> Article? {
+        guard let row = try await engine.reader.raw("SELECT article_id FROM article_old_slug WHERE slug = \(bind: slug)").first() else { return nil }
+        let rows = try await engine.reader.raw(Self.articleSelect + " WHERE a.id = \(bind: try row.decode(column: "article_id", as: Int64.self))").all()
+        return try await articles(from: rows).first
     }
 
     // MARK: Workflow

@@ -259,6 +259,22 @@ struct NewsroomVisitor {
         }
     }
 
+    @Test func aPublishedStoryKeepsItsOldAddressWhenItsSlugChanges() async throws {
+        try await withTestSite { test in
+            let (users, article) = try await seed(test)
+            let store = test.site.store
+            try await store.applyWorkflow(.publish, articleID: article.id, by: users[.editor]!)
+            var content = try #require(try await store.editableArticle(id: article.id)).content
+            content.slug = "harbour-strike-is-over"
+            _ = try await store.saveArticle(id: article.id, content: content, bodyHTML: "<p>x</p>", basedOn: 1, by: users[.editor]!)
+            try await buildApplication(site: test.site).test(.router) { client in
+                let old = try await client.execute(uri: "/world/harbour-strike-ends/", method: .get)
+                #expect(old.status == .movedPermanently && old.headers[.location] == "/world/harbour-strike-is-over/")
+                #expect(try await client.execute(uri: "/world/harbour-strike-is-over/", method: .get).status == .ok)
+            }
+        }
+    }
+
     @Test func theEditorShowsTheConflictAndKeepsTheText() async throws {
         try await withTestSite { test in
             let (users, article) = try await seed(test)

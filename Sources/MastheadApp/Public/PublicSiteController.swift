@@ -68,6 +68,10 @@ struct PublicSiteController: Sendable {
         if let redirect = trailingSlashRedirect(request) { return redirect }
         return try await cached(request) {
             guard let article = try await store.article(slug: slug), article.status == .published, article.publishedAt <= .now else {
+                // A story whose slug was changed after publication sends readers to its new address.
+                if let moved = try await store.articleByOldSlug(slug), moved.status == .published, moved.publishedAt <= .now {
+                    throw PageRedirect(location: moved.path)
+                }
                 throw HTTPError(.notFound)
             }
             // The section in the address is only a hint: a story that moved section keeps working.
