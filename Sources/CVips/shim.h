@@ -163,7 +163,8 @@ static inline void *masthead_vips_revealing_field(VipsImage *image, const char *
     (void) image; (void) value;
     static const char *revealing[] = {
         "xmp-data", "iptc-data", "exif-ifd3-", "GPS", "Make", "Model", "DateTime", "Artist", "Copyright",
-        "Software", "MakerNote", "UserComment", "ImageDescription", "BodySerialNumber", "LensModel", NULL
+        "Software", "MakerNote", "UserComment", "ImageDescription", "BodySerialNumber", "LensModel", "png-comment",
+        "gif-comment", NULL
     };
     for (int i = 0; revealing[i] != NULL; i++) {
         if (strstr(name, revealing[i]) != NULL) { *(int *) found = 1; return image; }

@@ -85,6 +85,7 @@ public func buildRouter(site: Site) -> Router<MastheadRequestContext> {
     let router = Router(context: MastheadRequestContext.self)
     let newsroom = Newsroom(site: site)
     router.add(middleware: AccessLogMiddleware())
+    router.add(middleware: PathNormalizationMiddleware())
     router.add(middleware: ConsentMiddleware(policy: site.configuration.consentPolicy))
     router.add(middleware: SecurityHeadersMiddleware(consent: site.configuration.consentPolicy))
     router.add(middleware: AudienceMiddleware(recorder: site.audience))

@@ -10,6 +10,8 @@ public struct EditorialFilter: Sendable, Equatable {
     public var tagID: Int64?
     /// Words the headline must contain.
     public var titleSearch: String?
+    /// Only articles this account created, and published ones.
+    public var visibleTo: Int64?
 
     public init(status: ArticleStatus? = nil, sectionID: Int64? = nil, authorID: Int64? = nil, tagID: Int64? = nil, titleSearch: String? = nil) {
         self.status = status
@@ -42,6 +44,7 @@ extension Store {
     public func editorialArticles(_ filter: EditorialFilter, limit: Int, offset: Int) async throws -> (articles: [ArticleSummary], total: Int) {
         var condition: SQLQueryString = " WHERE 1 = 1"
         if let status = filter.status { condition += " AND a.status = \(bind: status.rawValue)" }
+        if let owner = filter.visibleTo { condition += " AND (a.created_by = \(bind: owner) OR a.status = 'published')" }
         if let id = filter.sectionID { condition += " AND a.section_id = \(bind: id)" }
         if let id = filter.tagID { condition += " AND EXISTS (SELECT 1 FROM article_tag t WHERE t.article_id = a.id AND t.tag_id = \(bind: id))" }
         if let id = filter.authorID { condition += " AND EXISTS (SELECT 1 FROM article_author w WHERE w.article_id = a.id AND w.author_id = \(bind: id))" }
@@ -198,6 +201,7 @@ extension Store {
                 try await db.raw("DELETE FROM article_tag WHERE article_id = \(bind: id)").run()
             } else {
                 newVersion = 1
+                try await db.raw("DELETE FROM article_old_slug WHERE slug = \(bind: content.slug)").run()
                 guard let row = try await db.raw("""
                     INSERT INTO article (slug, title, summary, body_markdown, body_html, section_id, status, published_at, image_source,
                       image_alt, image_caption, image_credit, image_width, image_height, image_placeholder, disclaimer, seo_title,

@@ -489,4 +489,60 @@ struct NewsroomVisitor {
             }
         }
     }
+
+    @Test func doubledSlashesNeitherLeaveTheSiteNorSkipTheNewsroomGuard() async throws {
+        try await withTestSite { test in
+            _ = try await NewsroomTests().seed(test)
+            try await buildApplication(site: test.site).test(.router) { client in
+                let away = try await client.execute(uri: "//evil.example", method: .get)
+                #expect(away.status == .movedPermanently && away.headers[.location] == "/evil.example")
+                let media = try await client.execute(uri: "//admin/media/", method: .get)
+                #expect(media.status == .movedPermanently && media.headers[.location] == "/admin/media/")
+                #expect(try await client.execute(uri: "/admin/media/", method: .get).status == .seeOther)
+            }
+        }
+    }
+
+    @Test func parallelGuessesCannotSlipPastTheLock() async throws {
+        try await withTestSite(configuring: { $0.signIn.accountLimit = 3 }) { test in
+            _ = try await NewsroomTests().seed(test)
+            try await buildApplication(site: test.site).test(.router) { client in
+                var visitor = NewsroomVisitor(client)
+                let token = try await visitor.token()
+                var headers = visitor.cookieHeader
+                headers[.contentType] = "application/x-www-form-urlencoded"
+                let sent = headers
+                let statuses = await withTaskGroup(of: HTTPResponse.Status.self) { group in
+                    for guess in 0..<12 {
+                        group.addTask {
+                            let body = "csrf=\(token)&email=editor%40example.org&password=guess\(guess)"
+                            return (try? await client.execute(uri: "/admin/login/", method: .post, headers: sent, body: ByteBuffer(string: body)).status) ?? .internalServerError
+                        }
+                    }
+                    return await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
+                }
+                // Only three guesses are ever checked: the rest find the account locked.
+                #expect(statuses.filter { $0 == .unauthorized }.count == 2)
+                #expect(statuses.filter { $0 == .tooManyRequests }.count == 10)
+                let failures = try await test.site.store.loginFailures(email: "editor@example.org", window: 900)
+                #expect(failures.lockedUntil != nil && failures.failures == 3)
+            }
+        }
+    }
+
+    @Test func theAdminAPIShowsOthersDraftsOnlyToEditors() async throws {
+        try await withTestSite { test in
+            let (users, article) = try await NewsroomTests().seed(test)
+            let (contributorKey, _) = try await test.site.store.createAPIKey(userID: users[.contributor]!.id, name: "Script")
+            let (editorKey, _) = try await test.site.store.createAPIKey(userID: users[.editor]!.id, name: "Desk")
+            try await buildApplication(site: test.site).test(.router) { client in
+                let refused = try await client.execute(uri: "/api/admin/articles/\(article.id)/", method: .get, headers: [.authorization: "Bearer \(contributorKey)"])
+                #expect(refused.status == .forbidden)
+                let list = try await client.execute(uri: "/api/admin/articles/", method: .get, headers: [.authorization: "Bearer \(contributorKey)"])
+                #expect(!String(buffer: list.body).contains("Harbour strike ends"))
+                let editor = try await client.execute(uri: "/api/admin/articles/\(article.id)/", method: .get, headers: [.authorization: "Bearer \(editorKey)"])
+                #expect(editor.status == .ok)
+            }
+        }
+    }
 }

@@ -59,7 +59,7 @@ struct AdminAPIController: Sendable {
 
     func addRoutes(to router: Router<Context>) {
         let api = router.group("/api/admin")
-        api.get("/articles") { request, context in try await respond(request, context) { user in try await list(request) } }
+        api.get("/articles") { request, context in try await respond(request, context) { user in try await list(request, user: user) } }
         api.post("/articles") { request, context in
             try await respond(request, context, status: .created) { user in
                 let body = try await Self.json(request)
@@ -69,7 +69,13 @@ struct AdminAPIController: Sendable {
             }
         }
         api.get("/articles/:id") { request, context in
-            try await respond(request, context) { _ in ["articles": [try await article(try id(context))]] }
+            try await respond(request, context) { user in
+                guard let summary = try await store.articleSummary(id: try id(context)) else { throw Failure(.notFound, "NotFoundError", "no such article") }
+                guard user.canEdit(summary) || summary.status == .published else {
+                    throw Failure(.forbidden, "NoPermissionError", "you may not read someone else's unpublished article")
+                }
+                return ["articles": [try await article(summary.id)]]
+            }
         }
         api.put("/articles/:id") { request, context in
             try await respond(request, context) { user in
@@ -322,7 +328,8 @@ struct AdminAPIController: Sendable {
         return (Data(buffer: buffer), query["filename"] ?? "upload", ["alt": query["alt"] ?? "", "caption": query["caption"] ?? "", "credit": query["credit"] ?? ""])
     }
 
-    private func list(_ request: Request) async throws -> [String: Any] {
+    /// Articles in any state for editors; others see their own and what is published.
+    private func list(_ request: Request, user: User) async throws -> [String: Any] {
         let query = PublicSiteController.formValues(request.uri.query ?? "")
         var status: ArticleStatus?
         if let text = query["status"] {
@@ -333,7 +340,9 @@ struct AdminAPIController: Sendable {
         }
         let limit = min(100, max(1, query["limit"].flatMap(Int.init) ?? 15))
         let page = max(1, min(100_000, query["page"].flatMap(Int.init) ?? 1))
-        let (summaries, total) = try await store.editorialArticles(.init(status: status), limit: limit, offset: (page - 1) * limit)
+        var filter = EditorialFilter(status: status)
+        if user.role < .editor { filter.visibleTo = user.id }
+        let (summaries, total) = try await store.editorialArticles(filter, limit: limit, offset: (page - 1) * limit)
         var articles: [[String: Any]] = []
         for summary in summaries { articles.append(try await article(summary.id)) }
         let pages = max(1, (total + limit - 1) / limit)

@@ -47,6 +47,7 @@ public struct Accounts: Sendable {
     let store: Store
     let policy: SignInPolicy
     let clients: ClientThrottle
+    let signInLocks = KeyedLock()
     let logger: Logger
 
     public init(store: Store, policy: SignInPolicy, logger: Logger) {
@@ -75,13 +76,21 @@ public struct Accounts: Sendable {
     /// session. Locked accounts and clients are refused before the password is even checked.
     func signIn(email: String, password: String, client: String, now: Date = .now) async throws -> (user: User, token: String) {
         let email = User.normalizedEmail(email)
+        // One attempt per address at a time: parallel guesses wait their turn, and each sees the
+        // failures counted before it (so a burst cannot slip past the lock).
+        return try await signInLocks.withLock(email) {
+            try await attempt(email: email, password: password, client: client, now: now)
+        }
+    }
+
+    private func attempt(email: String, password: String, client: String, now: Date) async throws -> (user: User, token: String) {
         if let until = clients.lockedUntil(client, now: now) { throw SignInRefusal.clientLocked(until: until) }
         let record = try await store.loginFailures(email: email, window: policy.failureWindow, now: now)
         if let until = record.lockedUntil { throw SignInRefusal.accountLocked(until: until) }
 
         let credentials = try await store.credentials(email: email)
         // Unknown accounts cost a bcrypt check too, so timing does not tell which addresses exist.
-        let hash = credentials?.passwordHash ?? Self.decoyHash
+        let hash = credentials?.passwordHash ?? Self.decoyHash(cost: policy.bcryptCost)
         let matches = try await verify(String(password.prefix(200)), hash: hash)
         guard matches, let user = credentials?.user, credentials?.passwordHash != nil, !user.isDisabled else {
             let failures = try await store.recordLoginFailure(
@@ -107,8 +116,18 @@ public struct Accounts: Sendable {
         return (user, token)
     }
 
-    /// A valid bcrypt hash of no one's password, checked when the address has no account.
-    private static let decoyHash = Bcrypt.hash(SecretToken.make(), cost: 12)
+    /// A valid bcrypt hash of no one's password at the configured cost, checked when the address
+    /// has no account, so that answers take as long either way.
+    private static func decoyHash(cost: UInt8) -> String {
+        decoys.withLock { decoys in
+            if let hash = decoys[cost] { return hash }
+            let hash = Bcrypt.hash(SecretToken.make(), cost: cost)
+            decoys[cost] = hash
+            return hash
+        }
+    }
+
+    private static let decoys = Mutex<[UInt8: String]>([:])
 
     /// Sets a new password after checking it meets the rule.
     public func setPassword(_ password: String, for userID: Int64) async throws {
@@ -164,5 +183,51 @@ final class ClientThrottle: Sendable {
             if state.entries.count > 100_000 { state.entries = state.entries.filter { now.timeIntervalSince($0.value.firstAt) <= window } }
             return entry.lockedUntil
         }
+    }
+}
+
+/// Runs work for one key at a time (other keys run freely); waiters go in order.
+final class KeyedLock: Sendable {
+    private let waiting = Mutex<[String: [CheckedContinuation<Void, Never>]]>([:])
+
+    func withLock<T: Sendable>(_ key: String, _ body: () async throws -> T) async throws -> T {
+        await acquire(key)
+        defer { release(key) }
+        return try await body()
+    }
+
+    private func acquire(_ key: String) async {
+        let mustWait = waiting.withLock { queues -> Bool in
+            if queues[key] == nil {
+                queues[key] = []
+                return false
+            }
+            return true
+        }
+        guard mustWait else { return }
+        await withCheckedContinuation { continuation in
+            let resumeNow = waiting.withLock { queues -> Bool in
+                if queues[key] == nil {
+                    queues[key] = []
+                    return true
+                }
+                queues[key]!.append(continuation)
+                return false
+            }
+            if resumeNow { continuation.resume() }
+        }
+    }
+
+    private func release(_ key: String) {
+        let next = waiting.withLock { queues -> CheckedContinuation<Void, Never>? in
+            guard var queue = queues[key], !queue.isEmpty else {
+                queues[key] = nil
+                return nil
+            }
+            let first = queue.removeFirst()
+            queues[key] = queue
+            return first
+        }
+        next?.resume()
     }
 }

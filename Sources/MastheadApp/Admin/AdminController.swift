@@ -94,7 +94,8 @@ struct AdminController: Sendable {
 
     /// Only paths inside the newsroom may follow sign-in: never another site.
     static func safeNext(_ next: String) -> String {
-        next.hasPrefix("/admin/") && !next.hasPrefix("//") && !next.contains("\\") ? next : ""
+        next.hasPrefix("/admin/") && !next.contains("//") && !next.contains("\\") && !next.contains("..")
+            && !next.unicodeScalars.contains { CharacterSet.whitespacesAndNewlines.contains($0) || CharacterSet.controlCharacters.contains($0) } ? next : ""
     }
 
     private func setPasswordPage(_ request: Request, _ context: Context, error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
@@ -420,6 +421,7 @@ struct AdminController: Sendable {
     // MARK: Media
 
     private func mediaList(_ request: Request, _ context: Context, error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
+        _ = try Self.user(context)
         let query = PublicSiteController.formValues(request.uri.query ?? "")
         let search = query["q"].map { String($0.prefix(200)) }
         let (items, total) = try await store.mediaItems(search: search, limit: 120)
@@ -459,7 +461,7 @@ struct AdminController: Sendable {
     }
 
     private func saveMedia(_ request: Request, _ context: Context) async throws -> Response {
-        _ = try Self.user(context)
+        guard try Self.user(context).role >= .author else { throw HTTPError(.forbidden, message: "Contributors cannot change the library's image descriptions.") }
         let form = context.form ?? FormData()
         let mediaID = try id(context)
         try await handling(context) { try await store.updateMedia(id: mediaID, alt: form["alt"], caption: form["caption"], credit: form["credit"]) }

@@ -189,7 +189,7 @@ struct NewsroomMiddleware: RouterMiddleware {
             let sent = form.has("csrf") ? form.raw("csrf") : (request.headers[HTTPField.Name("X-CSRF-Token")!] ?? "")
             let expected = isOpen && context.session == nil ? request.cookies[Newsroom.signInCookie]?.value : context.session?.csrfToken
             guard let expected, !sent.isEmpty, Self.constantTimeEqual(sent, expected) else {
-                context.logger.notice("newsroom form refused: missing or wrong CSRF token", metadata: ["masthead.path": "\(path)"])
+                context.logger.notice("newsroom form refused: missing or wrong CSRF token", metadata: ["masthead.path": "\(LoggedPath.redacted(path))"])
                 throw HTTPError(.forbidden, message: context.session == nil && !isOpen
                     ? "Your session has ended. Sign in again; nothing was changed."
                     : "This form's security token is missing or out of date, so nothing was changed. Reload the page and try again.")

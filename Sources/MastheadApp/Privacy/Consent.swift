@@ -116,7 +116,8 @@ struct ConsentController: Sendable {
 
     /// Back where the reader chose: the form's `return` path, else the referring page of this site, else home.
     static func returnPath(_ given: String, referer: String?, hosts: Set<String>) -> String {
-        if given.hasPrefix("/"), !given.hasPrefix("//"), !given.contains("\\") { return given }
+        let plain = !given.unicodeScalars.contains { CharacterSet.whitespacesAndNewlines.contains($0) || CharacterSet.controlCharacters.contains($0) }
+        if plain, given.hasPrefix("/"), !given.hasPrefix("//"), !given.contains("\\") { return given }
         if let referer, let url = URLComponents(string: referer), let host = url.host, hosts.contains(host), !url.path.isEmpty {
             return url.path + (url.query.map { "?" + $0 } ?? "")
         }

@@ -22,7 +22,7 @@ struct ErrorPageMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch {
             context.logger.error(
                 "request failed",
-                metadata: ["masthead.path": "\(request.uri.path)", "masthead.error": "\(String(reflecting: error))"])
+                metadata: ["masthead.path": "\(LoggedPath.redacted(request.uri.path))", "masthead.error": "\(String(reflecting: error))"])
             return await page(status: 500, for: request, logger: context.logger)
         }
     }
@@ -54,7 +54,7 @@ struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
             "request",
             metadata: [
                 "masthead.http.method": "\(request.method)",
-                "masthead.http.path": "\(request.uri.path)",
+                "masthead.http.path": "\(LoggedPath.redacted(request.uri.path))",
                 "masthead.http.status": "\(response.status.code)",
                 "masthead.http.ms": "\(elapsed.components.attoseconds / 1_000_000_000_000_000 + elapsed.components.seconds * 1000)",
             ])
@@ -89,4 +89,28 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
 extension HTTPField.Name {
     static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
     static let xFrameOptions = HTTPField.Name("X-Frame-Options")!
+}
+
+/// Paths as logs may show them: secrets in addresses (set-password links, preview links) cut out.
+enum LoggedPath {
+    static let secretPrefixes = ["/admin/set-password/", "/preview/"]
+
+    static func redacted(_ path: String) -> String {
+        for prefix in secretPrefixes where path.hasPrefix(prefix) { return prefix + "…" }
+        return path
+    }
+}
+
+/// Addresses with empty segments (`//evil.example`, `/api//admin/`) are sent once to their
+/// single-slash form, before any route or guard sees them, so no check on a path prefix can be
+/// stepped around and no redirect can leave the site.
+struct PathNormalizationMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let path = request.uri.path
+        guard path.contains("//") else { return try await next(request, context) }
+        var normal = "/" + path.split(separator: "/").joined(separator: "/")
+        if path.hasSuffix("/"), normal != "/" { normal += "/" }
+        let query = request.uri.query.map { "?" + $0 } ?? ""
+        return Response(status: .movedPermanently, headers: [.location: normal + query])
+    }
 }

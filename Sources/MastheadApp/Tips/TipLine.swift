@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Logging
+import NIOPosix
 import MastheadCore
 import MastheadImaging
 import MastheadStorage
@@ -137,7 +138,7 @@ public final class TipLine: Sendable {
     func submit(_ content: TipContent, now: Date = .now) async throws -> Receipt {
         guard let (publicKey, salt, _) = try await key() else { throw TipRefusal.notOpen }
         let receipt = Receipt.make()
-        let (lookup, replyKey) = try receipt.derive(salt: salt)
+        let (lookup, replyKey) = try await Self.derive(receipt, salt: salt)
         let box = try content.sealed(to: publicKey, context: TipContent.context(thread: lookup))
         _ = try await store.createTipThread(lookupHash: lookup, replyKey: replyKey.publicKey.rawRepresentation, box: box, day: Self.day(now))
         return receipt
@@ -146,7 +147,7 @@ public final class TipLine: Sendable {
     /// The thread a receipt opens, with the replies only its holder can read.
     func conversation(_ receipt: Receipt) async throws -> (thread: TipThread, lookup: String, replies: [(day: String, text: String)])? {
         guard let (_, salt, _) = try await key() else { return nil }
-        let (lookup, replyKey) = try receipt.derive(salt: salt)
+        let (lookup, replyKey) = try await Self.derive(receipt, salt: salt)
         guard let thread = try await store.tipThread(lookupHash: lookup) else { return nil }
         var replies: [(String, String)] = []
         for message in try await store.tipMessages(threadID: thread.id) where !message.fromSource {
@@ -176,11 +177,16 @@ public final class TipLine: Sendable {
             sourceBox: try content.sealed(to: sourceKey, context: context), day: Self.day(now))
     }
 
+    /// The receipt's slow derivation (scrypt, 32 MiB), on the blocking-work threads.
+    static func derive(_ receipt: Receipt, salt: Data) async throws -> (lookup: String, replyKey: TipCrypto.PrivateKey) {
+        try await NIOThreadPool.singleton.runIfActive { try receipt.derive(salt: salt) }
+    }
+
     // MARK: The newsroom's private key, unlocked per session
 
     func unlock(session: String, passphrase: String, now: Date = .now) async throws {
         guard let (publicKey, _, protected) = try await key(), let protected else { throw TipRefusal.keyOffline }
-        let key = try TipCrypto.unprotect(protected, passphrase: passphrase)
+        let key = try await NIOThreadPool.singleton.runIfActive { try TipCrypto.unprotect(protected, passphrase: passphrase) }
         guard key.publicKey.rawRepresentation == publicKey.rawRepresentation else { throw TipCryptoError.wrongPassphrase }
         unlocked.withLock { keys in
             keys = keys.filter { $0.value.until > now }
