@@ -4,6 +4,7 @@ import Logging
 import MastheadCore
 import MastheadImaging
 import MastheadStorage
+import NIOCore
 import SystemPackage
 
 /// Everything the server needs to know, read once at start from the configuration file,
@@ -42,6 +43,8 @@ public struct AppConfiguration: Sendable {
     public var tipLimits = TipLimits()
     /// The site's `http://….onion` address, if it has one (announced on the tip line).
     public var onionAddress: String?
+    /// Reverse proxies whose `X-Forwarded-For` names the client (for rate limits only).
+    public var trustedProxies: Set<String> = []
 
     /// The folder of uploaded and imported images, served under `/media/`.
     public var mediaDirectory: String { dataDirectory + "/media" }
@@ -173,6 +176,14 @@ public struct AppConfiguration: Sendable {
                 throw keys.error("onion_address", "'\(onion)' is not an address such as http://example2xyz….onion")
             }
             configuration.onionAddress = address
+        }
+        if let proxies = try keys.string("trusted_proxies") {
+            for proxy in proxies.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }).filter({ !$0.isEmpty }) {
+                guard (try? SocketAddress(ipAddress: proxy, port: 0)) != nil else {
+                    throw keys.error("trusted_proxies", "'\(proxy)' is not an IP address such as 127.0.0.1 or ::1")
+                }
+                configuration.trustedProxies.insert(proxy)
+            }
         }
         if let file = try keys.string("consent_file") {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {

@@ -86,6 +86,7 @@ public func buildRouter(site: Site) -> Router<MastheadRequestContext> {
     let newsroom = Newsroom(site: site)
     router.add(middleware: AccessLogMiddleware())
     router.add(middleware: PathNormalizationMiddleware())
+    router.add(middleware: ClientAddressMiddleware(trusted: site.configuration.trustedProxies))
     router.add(middleware: ConsentMiddleware(policy: site.configuration.consentPolicy))
     router.add(middleware: SecurityHeadersMiddleware(consent: site.configuration.consentPolicy))
     router.add(middleware: AudienceMiddleware(recorder: site.audience))

@@ -87,3 +87,22 @@ import Testing
         }
     }
 }
+
+@Suite struct ClientAddressTests {
+    @Test func forwardedAddressesCountOnlyFromTrustedProxies() {
+        let trusted: Set<String> = ["127.0.0.1", "10.0.0.2"]
+        #expect(ClientAddress.resolve(peer: "127.0.0.1", forwardedFor: "203.0.113.9", trusted: trusted) == "203.0.113.9")
+        #expect(ClientAddress.resolve(peer: "127.0.0.1", forwardedFor: "198.51.100.1, 203.0.113.9, 10.0.0.2", trusted: trusted) == "203.0.113.9",
+                "the nearest hop that is not a trusted proxy; earlier hops can be forged by the client")
+        #expect(ClientAddress.resolve(peer: "192.0.2.7", forwardedFor: "203.0.113.9", trusted: trusted) == "192.0.2.7", "an untrusted peer cannot claim another address")
+        #expect(ClientAddress.resolve(peer: "127.0.0.1", forwardedFor: nil, trusted: trusted) == "127.0.0.1")
+    }
+
+    @Test func trustedProxiesMustBeAddresses() async throws {
+        let good = try await AppConfiguration.load(file: nil, environment: ["MASTHEAD_TRUSTED_PROXIES": "127.0.0.1, ::1"])
+        #expect(good.trustedProxies == ["127.0.0.1", "::1"])
+        await #expect(throws: MastheadError.self) {
+            _ = try await AppConfiguration.load(file: nil, environment: ["MASTHEAD_TRUSTED_PROXIES": "proxy.example"])
+        }
+    }
+}
