@@ -239,3 +239,13 @@ extension Array {
         return filter { seen.insert(key($0)).inserted }
     }
 }
+
+extension Date {
+    /// The calendar day this moment falls on in `timeZone`, as `YYYY-MM-DD` (counts and tips are kept by day).
+    public func day(in timeZone: TimeZone) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        let parts = calendar.dateComponents([.year, .month, .day], from: self)
+        return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+    }
+}

@@ -212,6 +212,12 @@ public struct ConsentState: Sendable, Hashable {
 
     public func allows(_ category: String) -> Bool { granted.contains(category) }
 
+    /// The same choice with nothing granted: for pages that load nothing from other sites whatever
+    /// the reader agreed to (the tip line).
+    public var withoutGrants: ConsentState {
+        ConsentState(decided: decided, granted: [], privacySignal: privacySignal, consentID: consentID)
+    }
+
     /// The state of the request being handled (set once per request by the server).
     @TaskLocal public static var current = ConsentState(decided: false, granted: [], privacySignal: false, consentID: nil)
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 extension Sequence<UInt8> {
     /// The bytes as lowercase hexadecimal, two digits each (digests, keys, ids).
     public var hexEncoded: String {
@@ -9,5 +11,14 @@ extension Sequence<UInt8> {
             text.append(digits[Int(byte & 0x0F)])
         }
         return String(decoding: text, as: UTF8.self)
+    }
+}
+
+extension Sequence<UInt8> {
+    /// The bytes as URL-safe base64 without padding (`-` and `_` for `+` and `/`): tokens and
+    /// signatures that travel in addresses, cookies and form fields.
+    public var base64URLEncoded: String {
+        Data(self).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
     }
 }

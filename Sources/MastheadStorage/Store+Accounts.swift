@@ -19,9 +19,7 @@ public struct LoginFailures: Sendable, Equatable {
 public enum SecretToken {
     public static func make(bytes: Int = 32) -> String {
         var generator = SystemRandomNumberGenerator()
-        let data = Data((0..<bytes).map { _ in UInt8.random(in: 0...255, using: &generator) })
-        return data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        return (0..<bytes).map { _ in UInt8.random(in: 0...255, using: &generator) }.base64URLEncoded
     }
 }
 

@@ -13,7 +13,7 @@ public struct ConsentRecord: Sendable, Hashable {
 }
 
 /// Counts gathered in memory and added to the store in one go.
-public struct AudienceCounts: Sendable, Equatable {
+public struct AudienceCounts: Sendable {
     public var pages: [String: [String: (views: Int, visitors: Int)]] = [:]
     public var referrers: [String: [String: Int]] = [:]
     public var site: [String: (views: Int, visitors: Int)] = [:]
@@ -22,9 +22,21 @@ public struct AudienceCounts: Sendable, Equatable {
 
     public var isEmpty: Bool { pages.isEmpty && referrers.isEmpty && site.isEmpty }
 
-    public static func == (lhs: AudienceCounts, rhs: AudienceCounts) -> Bool {
-        lhs.pages.mapValues { $0.mapValues { [$0.views, $0.visitors] } } == rhs.pages.mapValues { $0.mapValues { [$0.views, $0.visitors] } }
-            && lhs.referrers == rhs.referrers && lhs.site.mapValues { [$0.views, $0.visitors] } == rhs.site.mapValues { [$0.views, $0.visitors] }
+    /// Adds `other`'s counts to these.
+    public mutating func add(_ other: AudienceCounts) {
+        for (day, pages) in other.pages {
+            for (path, count) in pages {
+                let current = self.pages[day, default: [:]][path] ?? (0, 0)
+                self.pages[day, default: [:]][path] = (current.views + count.views, current.visitors + count.visitors)
+            }
+        }
+        for (day, domains) in other.referrers {
+            for (domain, views) in domains { referrers[day, default: [:]][domain, default: 0] += views }
+        }
+        for (day, count) in other.site {
+            let current = site[day] ?? (0, 0)
+            site[day] = (current.views + count.views, current.visitors + count.visitors)
+        }
     }
 }
 

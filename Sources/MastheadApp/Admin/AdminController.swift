@@ -26,7 +26,7 @@ struct AdminController: Sendable {
         router.get("/admin/articles/new") { request, context in try await newArticle(request, context) }
         router.post("/admin/articles/new") { request, context in try await saveArticle(nil, request, context) }
         router.get("/admin/articles/:id") { request, context in try await editArticle(request, context) }
-        router.post("/admin/articles/:id") { request, context in try await saveArticle(try id(context), request, context) }
+        router.post("/admin/articles/:id") { request, context in try await saveArticle(try Self.id(context), request, context) }
         router.get("/admin/articles/:id/delete") { request, context in try await confirmDelete(request, context) }
         router.post("/admin/articles/:id/delete") { request, context in try await deleteArticle(request, context) }
         router.post("/admin/articles/:id/preview-link") { request, context in try await previewLink(request, context) }
@@ -191,7 +191,7 @@ struct AdminController: Sendable {
 
     private func editArticle(_ request: Request, _ context: Context) async throws -> Response {
         let user = try Self.user(context)
-        guard let article = try await store.editableArticle(id: try id(context)) else { throw HTTPError(.notFound) }
+        guard let article = try await store.editableArticle(id: try Self.id(context)) else { throw HTTPError(.notFound) }
         guard user.canEdit(article.summary) else { throw HTTPError(.forbidden, message: "You may not edit “\(article.summary.title)”.") }
         let query = PublicSiteController.formValues(request.uri.query ?? "")
         return try await editorPage(
@@ -313,7 +313,7 @@ struct AdminController: Sendable {
 
     private func confirmDelete(_ request: Request, _ context: Context) async throws -> Response {
         let user = try Self.user(context)
-        guard let article = try await store.articleSummary(id: try id(context)) else { throw HTTPError(.notFound) }
+        guard let article = try await store.articleSummary(id: try Self.id(context)) else { throw HTTPError(.notFound) }
         guard user.canDelete(article) else { throw HTTPError(.forbidden, message: "You may not delete “\(article.title)”.") }
         return AdminPages.render(newsroom, "confirm", title: "Delete “\(article.title)”?", context: context, request: request, values: [
             "question": "The article, its revisions and corrections will be deleted for good\(article.status == .published ? ", and its page will no longer exist" : "").",
@@ -323,13 +323,13 @@ struct AdminController: Sendable {
 
     private func deleteArticle(_ request: Request, _ context: Context) async throws -> Response {
         let user = try Self.user(context)
-        try await handling(context) { try await newsroom.desk.delete(try id(context), by: user) }
+        try await handling(context) { try await newsroom.desk.delete(try Self.id(context), by: user) }
         return AdminPages.redirect("/admin/articles/", notice: "deleted")
     }
 
     private func previewLink(_ request: Request, _ context: Context) async throws -> Response {
         let user = try Self.user(context)
-        let articleID = try id(context)
+        let articleID = try Self.id(context)
         guard let article = try await store.articleSummary(id: articleID) else { throw HTTPError(.notFound) }
         guard user.canEdit(article) else { throw HTTPError(.forbidden) }
         let token = try await store.createPreviewToken(articleID: articleID, lifetime: 7 * 86_400)
@@ -339,7 +339,7 @@ struct AdminController: Sendable {
     private func addCorrection(_ request: Request, _ context: Context) async throws -> Response {
         let user = try Self.user(context)
         let form = context.form ?? FormData()
-        let articleID = try id(context)
+        let articleID = try Self.id(context)
         let kind = Correction.Kind(rawValue: form["kind"]) ?? .correction
         try await handling(context) { _ = try await newsroom.desk.addCorrection(to: articleID, kind: kind, text: form["text"], by: user) }
         return AdminPages.redirect("/admin/articles/\(articleID)/", notice: "corrected")
@@ -356,7 +356,7 @@ struct AdminController: Sendable {
 
     private func revisions(_ request: Request, _ context: Context) async throws -> Response {
         let user = try Self.user(context)
-        guard let article = try await store.articleSummary(id: try id(context)) else { throw HTTPError(.notFound) }
+        guard let article = try await store.articleSummary(id: try Self.id(context)) else { throw HTTPError(.notFound) }
         guard user.canEdit(article) else { throw HTTPError(.forbidden) }
         let revisions = try await store.revisions(articleID: article.id)
         return AdminPages.render(newsroom, "revisions", title: "Revisions of “\(article.title)”", context: context, request: request, values: [
@@ -370,7 +370,7 @@ struct AdminController: Sendable {
 
     private func revision(_ request: Request, _ context: Context) async throws -> Response {
         let user = try Self.user(context)
-        guard let current = try await store.editableArticle(id: try id(context)),
+        guard let current = try await store.editableArticle(id: try Self.id(context)),
               let revisionID = context.parameters.get("revision").flatMap(Int64.init),
               let revision = try await store.revision(id: revisionID), revision.articleID == current.summary.id
         else { throw HTTPError(.notFound) }
@@ -398,7 +398,7 @@ struct AdminController: Sendable {
 
     private func restore(_ request: Request, _ context: Context) async throws -> Response {
         let user = try Self.user(context)
-        let articleID = try id(context)
+        let articleID = try Self.id(context)
         guard let revisionID = context.parameters.get("revision").flatMap(Int64.init),
               let revision = try await store.revision(id: revisionID), revision.articleID == articleID
         else { throw HTTPError(.notFound) }
@@ -453,7 +453,7 @@ struct AdminController: Sendable {
 
     private func mediaItem(_ request: Request, _ context: Context) async throws -> Response {
         let user = try Self.user(context)
-        guard let item = try await store.media(id: try id(context)) else { throw HTTPError(.notFound) }
+        guard let item = try await store.media(id: try Self.id(context)) else { throw HTTPError(.notFound) }
         return AdminPages.render(newsroom, "media-item", title: item.originalName, context: context, request: request, values: [
             "item": item, "thumbnail": ImageSigner.presetURL(path: item.path, width: 320), "url": "/media/" + item.path,
             "size": MediaLibrary.megabytes(item.bytes), "uploaded": AdminPages.date(item.createdAt, timeZone), "canDelete": user.role >= .editor,
@@ -461,29 +461,32 @@ struct AdminController: Sendable {
     }
 
     private func saveMedia(_ request: Request, _ context: Context) async throws -> Response {
-        guard try Self.user(context).role >= .author else { throw HTTPError(.forbidden, message: "Contributors cannot change the library's image descriptions.") }
+        try Self.user(context, atLeast: .author)
         let form = context.form ?? FormData()
-        let mediaID = try id(context)
+        let mediaID = try Self.id(context)
         try await handling(context) { try await store.updateMedia(id: mediaID, alt: form["alt"], caption: form["caption"], credit: form["credit"]) }
         return AdminPages.redirect("/admin/media/\(mediaID)/", notice: "media-saved")
     }
 
     private func deleteMedia(_ request: Request, _ context: Context) async throws -> Response {
-        let user = try Self.user(context)
-        guard user.role >= .editor else { throw HTTPError(.forbidden, message: "Only editors delete images from the library.") }
-        try await handling(context) { try await newsroom.media.delete(id: try id(context)) }
+        try Self.user(context, atLeast: .editor)
+        try await handling(context) { try await newsroom.media.delete(id: try Self.id(context)) }
         return AdminPages.redirect("/admin/media/", notice: "media-deleted")
     }
 
     // MARK: Helpers
 
-    static func user(_ context: Context) throws -> User {
+    /// The signed-in user, when their role is `role` or above; 403 otherwise.
+    @discardableResult
+    static func user(_ context: Context, atLeast role: Role = .contributor) throws -> User {
         guard let user = context.session?.user else { throw HTTPError(.forbidden, message: "Sign in first.") }
+        guard user.role >= role else { throw HTTPError(.forbidden, message: "This needs the \(role.label.lowercased()) role or above.") }
         return user
     }
 
-    private func id(_ context: Context) throws -> Int64 {
-        guard let id = context.parameters.get("id").flatMap(Int64.init) else { throw HTTPError(.notFound) }
+    /// The numeric route parameter `name`; 404 when it is not a number.
+    static func id(_ context: Context, _ name: String = "id") throws -> Int64 {
+        guard let id = context.parameters.get(name).flatMap(Int64.init) else { throw HTTPError(.notFound) }
         return id
     }
 

@@ -23,25 +23,25 @@ struct AdminManagement: Sendable {
             try await change(context, .editor, notice: "section-saved", to: "/admin/taxonomy/") { form in _ = try await store.addSection(name: form["name"]) }
         }
         router.post("/admin/sections/:id") { _, context in
-            try await change(context, .editor, notice: "section-saved", to: "/admin/taxonomy/") { form in try await store.renameSection(id: try id(context), name: form["name"]) }
+            try await change(context, .editor, notice: "section-saved", to: "/admin/taxonomy/") { form in try await store.renameSection(id: try AdminController.id(context), name: form["name"]) }
         }
         router.post("/admin/sections/:id/delete") { _, context in
-            try await change(context, .editor, notice: "section-deleted", to: "/admin/taxonomy/") { _ in try await store.deleteSection(id: try id(context)) }
+            try await change(context, .editor, notice: "section-deleted", to: "/admin/taxonomy/") { _ in try await store.deleteSection(id: try AdminController.id(context)) }
         }
         router.post("/admin/tags/:id") { _, context in
-            try await change(context, .editor, notice: "tag-saved", to: "/admin/taxonomy/") { form in try await store.renameTag(id: try id(context), name: form["name"]) }
+            try await change(context, .editor, notice: "tag-saved", to: "/admin/taxonomy/") { form in try await store.renameTag(id: try AdminController.id(context), name: form["name"]) }
         }
         router.post("/admin/tags/:id/delete") { _, context in
-            try await change(context, .editor, notice: "tag-deleted", to: "/admin/taxonomy/") { _ in try await store.deleteTag(id: try id(context)) }
+            try await change(context, .editor, notice: "tag-deleted", to: "/admin/taxonomy/") { _ in try await store.deleteTag(id: try AdminController.id(context)) }
         }
 
         router.get("/admin/authors") { request, context in try await authors(request, context) }
         router.get("/admin/authors/new") { request, context in try await author(nil, request, context) }
         router.post("/admin/authors/new") { request, context in try await saveAuthor(nil, request, context) }
-        router.get("/admin/authors/:id") { request, context in try await author(try id(context), request, context) }
-        router.post("/admin/authors/:id") { request, context in try await saveAuthor(try id(context), request, context) }
+        router.get("/admin/authors/:id") { request, context in try await author(try AdminController.id(context), request, context) }
+        router.post("/admin/authors/:id") { request, context in try await saveAuthor(try AdminController.id(context), request, context) }
         router.post("/admin/authors/:id/delete") { _, context in
-            try await change(context, .editor, notice: "author-deleted", to: "/admin/authors/") { _ in try await store.deleteAuthor(id: try id(context)) }
+            try await change(context, .editor, notice: "author-deleted", to: "/admin/authors/") { _ in try await store.deleteAuthor(id: try AdminController.id(context)) }
         }
 
         router.get("/admin/users") { request, context in try await users(request, context) }
@@ -54,31 +54,31 @@ struct AdminManagement: Sendable {
         router.post("/admin/account/keys") { request, context in try await createKey(request, context) }
         router.post("/admin/account/keys/:id/revoke") { _, context in
             let user = try AdminController.user(context)
-            guard try await store.revokeAPIKey(id: try id(context), userID: user.id) else { throw HTTPError(.notFound) }
+            guard try await store.revokeAPIKey(id: try AdminController.id(context), userID: user.id) else { throw HTTPError(.notFound) }
             return AdminPages.redirect("/admin/account/", notice: "key-revoked")
         }
 
         router.get("/admin/webhooks") { request, context in try await webhooks(request, context) }
         router.post("/admin/webhooks") { request, context in try await addWebhook(request, context) }
         router.post("/admin/webhooks/:id/delete") { _, context in
-            try await change(context, .admin, notice: "webhook-removed", to: "/admin/webhooks/") { _ in try await store.deleteWebhook(id: try id(context)) }
+            try await change(context, .admin, notice: "webhook-removed", to: "/admin/webhooks/") { _ in try await store.deleteWebhook(id: try AdminController.id(context)) }
         }
         router.post("/admin/webhooks/deliveries/:id/retry") { _, context in
-            try await change(context, .admin, notice: "retrying", to: "/admin/webhooks/") { _ in try await store.retryDelivery(id: try id(context)) }
+            try await change(context, .admin, notice: "retrying", to: "/admin/webhooks/") { _ in try await store.retryDelivery(id: try AdminController.id(context)) }
         }
 
         router.get("/admin/settings") { request, context in try await settings(request, context) }
         router.post("/admin/settings") { request, context in try await saveSettings(request, context) }
         router.post("/admin/settings/content-keys") { request, context in try await createContentKey(request, context) }
         router.post("/admin/settings/content-keys/:id/revoke") { _, context in
-            try await change(context, .admin, notice: "key-revoked", to: "/admin/settings/") { _ in try await store.revokeContentKey(id: try id(context)) }
+            try await change(context, .admin, notice: "key-revoked", to: "/admin/settings/") { _ in try await store.revokeContentKey(id: try AdminController.id(context)) }
         }
     }
 
     // MARK: Sections and tags
 
     private func taxonomy(_ request: Request, _ context: Context, error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
-        try require(context, .editor)
+        try AdminController.user(context, atLeast: .editor)
         let sections = try await store.sections()
         let tags = try await store.allTags()
         return AdminPages.render(newsroom, "taxonomy", title: "Sections and tags", context: context, request: request, status: status, error: error, values: [
@@ -90,7 +90,7 @@ struct AdminManagement: Sendable {
     // MARK: Authors
 
     private func authors(_ request: Request, _ context: Context) async throws -> Response {
-        try require(context, .editor)
+        try AdminController.user(context, atLeast: .editor)
         let authors = try await store.allAuthors()
         return AdminPages.render(newsroom, "authors", title: "Authors", context: context, request: request, values: [
             "authors": authors.map { ["id": $0.0.id, "name": $0.0.name, "title": $0.0.title, "count": $0.1] },
@@ -98,7 +98,7 @@ struct AdminManagement: Sendable {
     }
 
     private func author(_ authorID: Int64?, _ request: Request, _ context: Context, error: String? = nil, form: FormData? = nil) async throws -> Response {
-        try require(context, .editor)
+        try AdminController.user(context, atLeast: .editor)
         var values: [String: Any] = ["action": authorID.map { "/admin/authors/\($0)/" } ?? "/admin/authors/new/"]
         if let authorID {
             guard let author = try await store.allAuthors().first(where: { $0.0.id == authorID })?.0 else { throw HTTPError(.notFound) }
@@ -119,7 +119,7 @@ struct AdminManagement: Sendable {
     }
 
     private func saveAuthor(_ authorID: Int64?, _ request: Request, _ context: Context) async throws -> Response {
-        try require(context, .editor)
+        try AdminController.user(context, atLeast: .editor)
         let form = context.form ?? FormData()
         let bio = form.raw("bio").replacingOccurrences(of: "\r\n", with: "\n")
         do {
@@ -134,7 +134,7 @@ struct AdminManagement: Sendable {
     // MARK: Accounts
 
     private func users(_ request: Request, _ context: Context, invite: (email: String, link: String)? = nil, error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
-        let me = try require(context, .admin)
+        let me = try AdminController.user(context, atLeast: .admin)
         let users = try await store.users()
         var values: [String: Any] = [
             "users": users.map { user -> [String: Any] in
@@ -151,7 +151,7 @@ struct AdminManagement: Sendable {
     }
 
     private func addUser(_ request: Request, _ context: Context) async throws -> Response {
-        let me = try require(context, .admin)
+        let me = try AdminController.user(context, atLeast: .admin)
         let form = context.form ?? FormData()
         do {
             guard let role = Role(rawValue: form["role"]), me.role.assignableRoles.contains(role) else {
@@ -167,8 +167,8 @@ struct AdminManagement: Sendable {
     }
 
     private func updateUser(_ context: Context) async throws -> Response {
-        let me = try require(context, .admin)
-        guard let other = try await store.user(id: try id(context)) else { throw HTTPError(.notFound) }
+        let me = try AdminController.user(context, atLeast: .admin)
+        guard let other = try await store.user(id: try AdminController.id(context)) else { throw HTTPError(.notFound) }
         guard me.canManage(other) else { throw HTTPError(.forbidden, message: "You may not change this account.") }
         return try await change(context, .admin, notice: "user-saved", to: "/admin/users/") { form in
             guard let role = Role(rawValue: form["role"]), me.role.assignableRoles.contains(role) else {
@@ -179,8 +179,8 @@ struct AdminManagement: Sendable {
     }
 
     private func resetLink(_ request: Request, _ context: Context) async throws -> Response {
-        let me = try require(context, .admin)
-        guard let other = try await store.user(id: try id(context)) else { throw HTTPError(.notFound) }
+        let me = try AdminController.user(context, atLeast: .admin)
+        guard let other = try await store.user(id: try AdminController.id(context)) else { throw HTTPError(.notFound) }
         guard me.canManage(other) else { throw HTTPError(.forbidden, message: "You may not reset this account's password.") }
         let token = try await store.createUserToken(userID: other.id, purpose: "reset", lifetime: Self.resetLifetime)
         return try await users(request, context, invite: (other.email, newsroom.site.settings.current.absoluteURL("/admin/set-password/\(token)/")))
@@ -231,7 +231,7 @@ struct AdminManagement: Sendable {
     // MARK: Settings
 
     private func settings(_ request: Request, _ context: Context, newKey: String? = nil, error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
-        try require(context, .admin)
+        try AdminController.user(context, atLeast: .admin)
         let current = newsroom.site.settings.current
         let keys = try await store.contentKeys()
         return AdminPages.render(newsroom, "settings", title: "Site settings", context: context, request: request, status: status, error: error, values: [
@@ -242,7 +242,7 @@ struct AdminManagement: Sendable {
     }
 
     private func saveSettings(_ request: Request, _ context: Context) async throws -> Response {
-        try require(context, .admin)
+        try AdminController.user(context, atLeast: .admin)
         let form = context.form ?? FormData()
         var values: [String: String] = [:]
         for name in SiteSettings.editableNames { values[name] = form[name] }
@@ -256,7 +256,7 @@ struct AdminManagement: Sendable {
     }
 
     private func createContentKey(_ request: Request, _ context: Context) async throws -> Response {
-        try require(context, .admin)
+        try AdminController.user(context, atLeast: .admin)
         do {
             let key = try await store.createContentKey(name: context.form?["name"] ?? "")
             return try await settings(request, context, newKey: key)
@@ -270,7 +270,7 @@ struct AdminManagement: Sendable {
     private func webhooks(
         _ request: Request, _ context: Context, newSecret: (url: String, secret: String)? = nil, error: String? = nil, status: HTTPResponse.Status = .ok
     ) async throws -> Response {
-        try require(context, .admin)
+        try AdminController.user(context, atLeast: .admin)
         let hooks = try await store.webhooks()
         let deliveries = try await store.recentDeliveries(limit: 100)
         let csrf = context.session?.csrfToken ?? ""
@@ -299,7 +299,7 @@ struct AdminManagement: Sendable {
     }
 
     private func addWebhook(_ request: Request, _ context: Context) async throws -> Response {
-        try require(context, .admin)
+        try AdminController.user(context, atLeast: .admin)
         let form = context.form ?? FormData()
         do {
             let (hook, secret) = try await store.addWebhook(url: form["url"], events: form.all("events").compactMap(ArticleEvent.init(rawValue:)))
@@ -311,17 +311,11 @@ struct AdminManagement: Sendable {
 
     // MARK: Helpers
 
-    @discardableResult
-    private func require(_ context: Context, _ role: Role) throws -> User {
-        let user = try AdminController.user(context)
-        guard user.role >= role else { throw HTTPError(.forbidden, message: "This needs the \(role.label.lowercased()) role or above.") }
-        return user
-    }
 
     /// Runs a simple form change for `role` and above, then goes to `path` with a notice;
     /// a refusal becomes a page that says why.
     private func change(_ context: Context, _ role: Role, notice: String, to path: String, _ body: (FormData) async throws -> Void) async throws -> Response {
-        try require(context, role)
+        try AdminController.user(context, atLeast: role)
         do {
             try await body(context.form ?? FormData())
         } catch let error as MastheadError {
@@ -330,8 +324,4 @@ struct AdminManagement: Sendable {
         return AdminPages.redirect(path, notice: notice)
     }
 
-    private func id(_ context: Context) throws -> Int64 {
-        guard let id = context.parameters.get("id").flatMap(Int64.init) else { throw HTTPError(.notFound) }
-        return id
-    }
 }

@@ -15,7 +15,7 @@ struct AdminPrivacy: Sendable {
         router.get("/admin/consent") { request, context in try await consentLog(request, context) }
         router.get("/admin/consent/export.csv") { _, context in try await export(context) }
         router.post("/admin/consent/delete") { _, context in
-            try require(context, .admin)
+            try AdminController.user(context, atLeast: .admin)
             let id = context.form?["consent_id"] ?? ""
             guard try await store.deleteConsentRecords(id: id) > 0 else {
                 throw HTTPError(.notFound, message: "No record has the consent id \(id).")
@@ -25,7 +25,7 @@ struct AdminPrivacy: Sendable {
     }
 
     private func audience(_ request: Request, _ context: Context) async throws -> Response {
-        try require(context, .editor)
+        try AdminController.user(context, atLeast: .editor)
         try await newsroom.site.audience.flush()
         let query = PublicSiteController.formValues(request.uri.query ?? "")
         let recorder = newsroom.site.audience
@@ -57,7 +57,7 @@ struct AdminPrivacy: Sendable {
     }
 
     private func consentLog(_ request: Request, _ context: Context) async throws -> Response {
-        try require(context, .admin)
+        try AdminController.user(context, atLeast: .admin)
         let records = try await store.consentRecords()
         let timeZone = newsroom.timeZone
         return AdminPages.render(newsroom, "consent-log", title: "Consent records", context: context, request: request, values: [
@@ -70,7 +70,7 @@ struct AdminPrivacy: Sendable {
     }
 
     private func export(_ context: Context) async throws -> Response {
-        try require(context, .admin)
+        try AdminController.user(context, atLeast: .admin)
         let iso = ISO8601DateFormatter()
         var csv = "time,consent_id,policy_version,action,granted\r\n"
         for record in try await store.consentRecords() {
@@ -82,10 +82,4 @@ struct AdminPrivacy: Sendable {
             body: .init(byteBuffer: ByteBuffer(string: csv)))
     }
 
-    @discardableResult
-    private func require(_ context: Context, _ role: Role) throws -> User {
-        let user = try AdminController.user(context)
-        guard user.role >= role else { throw HTTPError(.forbidden, message: "This needs the \(role.label.lowercased()) role or above.") }
-        return user
-    }
 }

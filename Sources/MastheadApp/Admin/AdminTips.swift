@@ -18,14 +18,14 @@ struct AdminTips: Sendable {
         router.get("/admin/tips") { request, context in try await inbox(request, context) }
         router.post("/admin/tips/unlock") { request, context in try await unlock(request, context) }
         router.post("/admin/tips/lock") { _, context in
-            try require(context)
+            try AdminController.user(context, atLeast: .editor)
             tips.lock(session: context.session?.csrfToken ?? "")
             return AdminPages.redirect("/admin/tips/", notice: "tips-locked")
         }
         router.get("/admin/tips/:id") { request, context in try await thread(request, context) }
         router.get("/admin/tips/:id/messages/:message/:file") { _, context in try await download(context) }
         router.post("/admin/tips/:id/reply") { request, context in
-            try require(context)
+            try AdminController.user(context, atLeast: .editor)
             let thread = try await found(context)
             let text = (context.form?.raw("text") ?? "").replacingOccurrences(of: "\r\n", with: "\n")
             guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
@@ -35,7 +35,7 @@ struct AdminTips: Sendable {
             return AdminPages.redirect("/admin/tips/\(thread.id)/", notice: "tip-replied")
         }
         router.post("/admin/tips/:id/update") { _, context in
-            try require(context)
+            try AdminController.user(context, atLeast: .editor)
             let thread = try await found(context)
             let form = context.form ?? FormData()
             let assignee: Int64?? = form.has("assignee") ? .some(Int64(form["assignee"])) : nil
@@ -44,7 +44,7 @@ struct AdminTips: Sendable {
             return AdminPages.redirect("/admin/tips/\(thread.id)/", notice: "tip-updated")
         }
         router.post("/admin/tips/:id/delete") { _, context in
-            try require(context)
+            try AdminController.user(context, atLeast: .editor)
             let thread = try await found(context)
             try await store.deleteTipThread(id: thread.id)
             return AdminPages.redirect("/admin/tips/", notice: "tip-deleted")
@@ -52,7 +52,7 @@ struct AdminTips: Sendable {
     }
 
     private func inbox(_ request: Request, _ context: Context, error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
-        try require(context)
+        try AdminController.user(context, atLeast: .editor)
         let query = PublicSiteController.formValues(request.uri.query ?? "")
         let archived = query["archived"] == "1"
         let key = try await tips.key()
@@ -69,7 +69,7 @@ struct AdminTips: Sendable {
     }
 
     private func unlock(_ request: Request, _ context: Context) async throws -> Response {
-        try require(context)
+        try AdminController.user(context, atLeast: .editor)
         do {
             try await tips.unlock(session: context.session?.csrfToken ?? "", passphrase: context.form?.raw("passphrase") ?? "")
         } catch let error as TipCryptoError {
@@ -82,7 +82,7 @@ struct AdminTips: Sendable {
     }
 
     private func thread(_ request: Request, _ context: Context, error: String? = nil) async throws -> Response {
-        try require(context)
+        try AdminController.user(context, atLeast: .editor)
         let thread = try await found(context)
         let key = tips.unlockedKey(session: context.session?.csrfToken ?? "")
         var messages: [[String: Any]] = []
@@ -114,13 +114,13 @@ struct AdminTips: Sendable {
     }
 
     private func download(_ context: Context) async throws -> Response {
-        try require(context)
+        try AdminController.user(context, atLeast: .editor)
         let thread = try await found(context)
         guard let key = tips.unlockedKey(session: context.session?.csrfToken ?? "") else {
             throw HTTPError(.forbidden, message: "Unlock the newsroom's key first.")
         }
-        guard let messageID = context.parameters.get("message").flatMap(Int64.init), let index = context.parameters.get("file").flatMap(Int.init),
-              let message = try await store.tipMessages(threadID: thread.id).first(where: { $0.id == messageID }),
+        let messageID = try AdminController.id(context, "message"), index = Int(try AdminController.id(context, "file"))
+        guard let message = try await store.tipMessages(threadID: thread.id).first(where: { $0.id == messageID }),
               let content = try? TipContent.opened(message.newsroomBox, with: key, context: TipContent.context(thread: thread.lookupHash)),
               content.attachments.indices.contains(index)
         else { throw HTTPError(.notFound) }
@@ -135,12 +135,8 @@ struct AdminTips: Sendable {
     }
 
     private func found(_ context: Context) async throws -> TipThread {
-        guard let id = context.parameters.get("id").flatMap(Int64.init), let thread = try await store.tipThread(id: id) else { throw HTTPError(.notFound) }
+        guard let thread = try await store.tipThread(id: try AdminController.id(context)) else { throw HTTPError(.notFound) }
         return thread
     }
 
-    private func require(_ context: Context) throws {
-        let user = try AdminController.user(context)
-        guard user.role >= .editor else { throw HTTPError(.forbidden, message: "Only editors read tips.") }
-    }
 }

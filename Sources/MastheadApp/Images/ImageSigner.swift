@@ -38,8 +38,7 @@ public struct ImageSigner: Sendable {
     /// The signature of a variant of the media file at `path`.
     public func signature(variant: String, path: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data("\(variant)/\(path)".utf8), using: key)
-        return Data(mac).prefix(16).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        return Data(mac).prefix(16).base64URLEncoded
     }
 
     /// Whether `signature` allows `variant` of `path`: a correct signature, or `-` for a preset.

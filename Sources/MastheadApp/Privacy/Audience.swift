@@ -35,10 +35,7 @@ public final class AudienceRecorder: Sendable {
 
     /// The day (`YYYY-MM-DD`) a moment falls on in the site's time zone.
     public func day(of date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = timeZone()
-        let parts = calendar.dateComponents([.year, .month, .day], from: date)
-        return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+        date.day(in: timeZone())
     }
 
     /// Counts one view of `path`.
@@ -78,23 +75,7 @@ public final class AudienceRecorder: Sendable {
             try await store.addAudienceCounts(counts)
         } catch {
             // Put them back, to be added with the next flush.
-            state.withLock { state in
-                for (day, pages) in counts.pages {
-                    for (path, count) in pages {
-                        var page = state.pending.pages[day, default: [:]][path] ?? (0, 0)
-                        page.views += count.views
-                        page.visitors += count.visitors
-                        state.pending.pages[day, default: [:]][path] = page
-                    }
-                }
-                for (day, domains) in counts.referrers { for (domain, views) in domains { state.pending.referrers[day, default: [:]][domain, default: 0] += views } }
-                for (day, count) in counts.site {
-                    var site = state.pending.site[day] ?? (0, 0)
-                    site.views += count.views
-                    site.visitors += count.visitors
-                    state.pending.site[day] = site
-                }
-            }
+            state.withLock { $0.pending.add(counts) }
             throw error
         }
     }

@@ -69,18 +69,25 @@ struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
 struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
     /// Services of granted consent categories are added to the policy; nothing else ever is.
     let consent: ConsentPolicy
+    /// The policy for readers who granted nothing (most pages served): made once, not per response.
+    private let closed: String
+
+    init(consent: ConsentPolicy) {
+        self.consent = consent
+        closed = consent.contentSecurityPolicy(for: ConsentState(decided: false, granted: [], privacySignal: false, consentID: nil))
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
         response.headers[.xContentTypeOptions] = "nosniff"
         if response.headers[.referrerPolicy] == nil { response.headers[.referrerPolicy] = "strict-origin-when-cross-origin" }
-        // Pages that set their own policy (the newsroom's) keep it.
-        if (response.headers[.contentType]?.hasPrefix("text/html") == true || response.status == .notModified),
-           response.headers[.contentSecurityPolicy] == nil {
-            // The tip line loads nothing from anywhere else, whatever the reader agreed to.
-            let state = request.uri.path.hasPrefix("/tips") ? ConsentState(decided: true, granted: [], privacySignal: false, consentID: nil) : ConsentState.current
-            response.headers[.contentSecurityPolicy] = consent.contentSecurityPolicy(for: state)
-            response.headers[.xFrameOptions] = "SAMEORIGIN"
+        // Pages that set their own policy (the newsroom's, the tip line's) keep it.
+        if response.headers[.contentType]?.hasPrefix("text/html") == true || response.status == .notModified {
+            if response.headers[.contentSecurityPolicy] == nil {
+                let state = ConsentState.current
+                response.headers[.contentSecurityPolicy] = state.granted.isEmpty ? closed : consent.contentSecurityPolicy(for: state)
+            }
+            if response.headers[.xFrameOptions] == nil { response.headers[.xFrameOptions] = "SAMEORIGIN" }
         }
         return response
     }

@@ -51,9 +51,13 @@ public final class TipLine: Sendable {
 
     /// A token for a freshly served form: the time, signed with a key that lives only in memory.
     func formToken(now: Date = .now) -> String {
-        let stamp = String(Int(now.timeIntervalSince1970)) + "." + SecretToken.make(bytes: 9)
-        let mac = Data(HMAC<SHA256>.authenticationCode(for: Data(stamp.utf8), using: formKey)).base64EncodedString()
-        return stamp + "." + mac.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        // Milliseconds, so the minimum age is measured exactly (whole seconds would cut it by up to one).
+        let stamp = String(Int(now.timeIntervalSince1970 * 1000)) + "." + SecretToken.make(bytes: 9)
+        return stamp + "." + formSignature(stamp)
+    }
+
+    private func formSignature(_ stamp: some StringProtocol) -> String {
+        Data(HMAC<SHA256>.authenticationCode(for: Data(stamp.utf8), using: formKey)).base64URLEncoded
     }
 
     /// Accepts a form token once, within two hours of serving the form. A form sent sooner than
@@ -62,11 +66,8 @@ public final class TipLine: Sendable {
     func useFormToken(_ token: String, now: Date = .now) async -> TipRefusal? {
         let parts = token.split(separator: ".")
         guard parts.count == 3, let issued = Int(parts[0]) else { return .formExpired }
-        let stamp = parts[0] + "." + parts[1]
-        let mac = Data(HMAC<SHA256>.authenticationCode(for: Data(stamp.utf8), using: formKey)).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-        guard NewsroomMiddleware.constantTimeEqual(String(parts[2]), mac) else { return .formExpired }
-        let age = now.timeIntervalSince1970 - Double(issued)
+        guard NewsroomMiddleware.constantTimeEqual(String(parts[2]), formSignature(parts[0] + "." + parts[1])) else { return .formExpired }
+        let age = now.timeIntervalSince1970 - Double(issued) / 1000
         guard age <= 7200 else { return .formExpired }
         let fresh = usedForms.withLock { used -> Bool in
             used = used.filter { now.timeIntervalSince($0.value) < 7200 }
@@ -110,7 +111,7 @@ public final class TipLine: Sendable {
         return try files.map { file in
             guard file.data.count <= limits.maxFileBytes else { throw TipRefusal.fileTooLarge(file.filename, limits.maxFileBytes) }
             let name = Self.safeName(file.filename)
-            if let format = ImageFormat.sniff(file.data.prefix(64)) {
+            if ImageFormat.sniff(file.data.prefix(64)) != nil {
                 guard let header = ImageRenderer.header(of: file.data), header.width * header.height <= 60_000_000 else {
                     throw TipRefusal.badImage(name)
                 }
@@ -119,7 +120,6 @@ public final class TipLine: Sendable {
                     let base = (name as NSString).deletingPathExtension
                     return TipAttachment(name: base + "." + cleaned.format.fileExtension, type: cleaned.format.mediaType, data: cleaned.data, metadataRemoved: true)
                 } catch {
-                    _ = format
                     throw TipRefusal.badImage(name)
                 }
             }
@@ -207,10 +207,7 @@ public final class TipLine: Sendable {
 
     /// Today, in UTC, as `YYYY-MM-DD`: the only time kept with a tip.
     public static func day(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let parts = calendar.dateComponents([.year, .month, .day], from: date)
-        return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+        date.day(in: TimeZone(identifier: "UTC")!)
     }
 }
 

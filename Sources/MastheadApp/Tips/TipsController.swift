@@ -17,11 +17,19 @@ struct TipsController: Sendable {
     let views: ViewBuilder
 
     func addRoutes(to router: Router<Context>) {
-        router.get("/tips") { request, _ in try await form(request) }
-        router.post("/tips") { request, context in try await submit(request, context) }
-        router.get("/tips/return") { request, _ in try await returnPage(request) }
-        router.post("/tips/return") { request, context in try await open(request, context) }
-        router.post("/tips/return/message") { request, context in try await followUp(request, context) }
+        router.get("/tips") { request, _ in try await withoutThirdParties { try await form(request) } }
+        router.post("/tips") { request, context in try await withoutThirdParties { try await submit(request, context) } }
+        router.get("/tips/return") { request, _ in try await withoutThirdParties { try await returnPage(request) } }
+        router.post("/tips/return") { request, context in try await withoutThirdParties { try await open(request, context) } }
+        router.post("/tips/return/message") { request, context in
+            try await withoutThirdParties { try await followUp(request, context) }
+        }
+    }
+
+    /// Tip pages are built as if the reader had granted nothing: no third-party script or embed,
+    /// and a Content-Security-Policy to match (set by ``page(_:status:)``), whatever they agreed to elsewhere.
+    private func withoutThirdParties(_ body: () async throws -> Response) async throws -> Response {
+        try await ConsentState.$current.withValue(ConsentState.current.withoutGrants, operation: body)
     }
 
     private var maxMB: Int { tips.limits.maxFileBytes / 1_048_576 }
@@ -113,11 +121,7 @@ struct TipsController: Sendable {
     }
 
     private func frame(_ title: String, _ description: String, _ path: String) async throws -> FrameView {
-        var frame = views.frame(title: title, description: description, path: path, sections: try await store.sections())
-        // No third-party script or content on the tip line, even for readers who allowed it elsewhere.
-        frame.consent.scripts = []
-        frame.consent.granted = frame.consent.granted.mapValues { _ in false }
-        return frame
+        views.frame(title: title, description: description, path: path, sections: try await store.sections())
     }
 
     /// Tip pages: never stored by browsers or proxies, never sent as a referrer, and with the
@@ -125,6 +129,7 @@ struct TipsController: Sendable {
     private func page(_ html: String, status: HTTPResponse.Status = .ok) -> Response {
         var headers: HTTPFields = [
             .contentType: "text/html; charset=utf-8", .cacheControl: "no-store", HTTPField.Name("Referrer-Policy")!: "no-referrer",
+            .contentSecurityPolicy: views.consentPolicy.contentSecurityPolicy(for: ConsentState.current),
         ]
         if let onion = tips.onionAddress { headers[HTTPField.Name("Onion-Location")!] = onion + "/tips/" }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
