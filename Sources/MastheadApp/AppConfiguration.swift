@@ -45,6 +45,9 @@ public struct AppConfiguration: Sendable {
     public var onionAddress: String?
     /// Reverse proxies whose `X-Forwarded-For` names the client (for rate limits only).
     public var trustedProxies: Set<String> = []
+    /// Whether webhooks may be sent to loopback, private, link-local and unique-local addresses
+    /// (`webhooks_allow_private`); off, so that an admin cannot probe the internal network.
+    public var webhooksAllowPrivateAddresses = false
 
     /// The folder of uploaded and imported images, served under `/media/`.
     public var mediaDirectory: String { dataDirectory + "/media" }
@@ -192,6 +195,8 @@ public struct AppConfiguration: Sendable {
             configuration.consentPolicy = try ConsentPolicy.parse(text, file: file)
         }
         if let hours = try keys.positive("session_hours") { configuration.signIn.sessionLifetime = TimeInterval(hours) * 3600 }
+        if let days = try keys.positive("session_max_days") { configuration.signIn.sessionMaxAge = TimeInterval(days) * 86_400 }
+        if let allow = try keys.bool("webhooks_allow_private") { configuration.webhooksAllowPrivateAddresses = allow }
         if let limit = try keys.positive("login_max_failures") { configuration.signIn.accountLimit = limit }
         if let minutes = try keys.positive("login_lockout_minutes") { configuration.signIn.lockout = TimeInterval(minutes) * 60 }
         self = configuration

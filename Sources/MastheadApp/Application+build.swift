@@ -88,7 +88,8 @@ public func buildRouter(site: Site) -> Router<MastheadRequestContext> {
     router.add(middleware: PathNormalizationMiddleware())
     router.add(middleware: ClientAddressMiddleware(trusted: site.configuration.trustedProxies))
     router.add(middleware: ConsentMiddleware(policy: site.configuration.consentPolicy))
-    router.add(middleware: SecurityHeadersMiddleware(consent: site.configuration.consentPolicy))
+    router.add(middleware: SecurityHeadersMiddleware(
+        consent: site.configuration.consentPolicy, https: site.configuration.site.baseURL.hasPrefix("https://")))
     router.add(middleware: AudienceMiddleware(recorder: site.audience))
     router.add(middleware: APICORSMiddleware(origins: site.configuration.apiCORSOrigins))
     router.add(middleware: ReadOnlyAPIMiddleware())
@@ -142,7 +143,7 @@ public func buildApplication(site: Site, watchInterval: Duration = .milliseconds
             EditorialScheduler(store: site.store, interval: .seconds(1), logger: site.logger) { published in
                 for article in published { await site.webhooks.announce(.published, articleID: article.id) }
             },
-            WebhookDispatcher(store: site.store, logger: site.logger),
+            WebhookDispatcher(store: site.store, logger: site.logger, allowPrivateAddresses: configuration.webhooksAllowPrivateAddresses),
         ],
         logger: site.logger)
 }

@@ -197,7 +197,7 @@ public struct ConsentState: Sendable, Hashable {
     public static func parse(_ value: String) -> (version: Int, givenAt: Date, granted: Set<String>, id: String)? {
         let parts = value.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 4, parts[0].hasPrefix("v"), let version = Int(parts[0].dropFirst()), let time = Int(parts[1]),
-              parts[3].count >= 8, parts[3].count <= 64, parts[3].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" })
+              parts[3].count >= 8, parts[3].count <= 64, parts[3].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") })
         else { return nil }
         let granted = parts[2] == "none" ? Set<String>() : Set(parts[2].split(separator: "-").map(String.init))
         return (version, Date(timeIntervalSince1970: TimeInterval(time)), granted, String(parts[3]))

@@ -8,11 +8,28 @@ import Synchronization
 /// Raw HTML in the source is shown as text unless the site trusts its authors' HTML.
 /// A body's headings start at `h2`, so the page keeps its one `h1` for the headline.
 public struct MarkdownRenderer: Sendable {
+    /// What happens to raw HTML written in the Markdown.
+    public enum RawHTML: Sendable, Equatable {
+        /// Shown as text, as written.
+        case escaped
+        /// Kept where it formats (emphasis, tables, figures, links…); scripts, forms and their
+        /// controls, frames, event handlers and styles are removed (``HTMLSanitizer``).
+        case sanitized
+        /// Passed through, with GitHub's tag filter (no `<script>`, `<iframe>`, `<style>`…).
+        case trusted
+    }
+
+    public var rawHTML: RawHTML
+
     /// Whether raw HTML in Markdown passes through (with GitHub's tag filter) instead of being escaped.
-    public var trustsHTML: Bool
+    public var trustsHTML: Bool { rawHTML == .trusted }
 
     public init(trustsHTML: Bool = false) {
-        self.trustsHTML = trustsHTML
+        self.init(rawHTML: trustsHTML ? .trusted : .escaped)
+    }
+
+    public init(rawHTML: RawHTML) {
+        self.rawHTML = rawHTML
         Self.registerExtensions
     }
 
@@ -51,7 +68,7 @@ public struct MarkdownRenderer: Sendable {
         let options = CMARK_OPT_SMART | CMARK_OPT_FOOTNOTES | CMARK_OPT_VALIDATE_UTF8 | CMARK_OPT_UNSAFE
         guard let parser = cmark_parser_new(options) else { return "" }
         defer { cmark_parser_free(parser) }
-        for name in Self.extensionNames where trustsHTML || name != "tagfilter" {
+        for name in Self.extensionNames where rawHTML != .escaped || name != "tagfilter" {
             if let syntaxExtension = cmark_find_syntax_extension(name) {
                 cmark_parser_attach_syntax_extension(parser, syntaxExtension)
             }
@@ -70,7 +87,7 @@ public struct MarkdownRenderer: Sendable {
     /// Moves headings to start at `h2` and, unless HTML is trusted, turns raw HTML into text.
     private func adjust(_ document: OpaquePointer) {
         var headings: [OpaquePointer] = []
-        var rawHTML: [OpaquePointer] = []
+        var htmlNodes: [OpaquePointer] = []
         var links: [OpaquePointer] = []
         let iterator = cmark_iter_new(document)
         defer { cmark_iter_free(iterator) }
@@ -78,7 +95,7 @@ public struct MarkdownRenderer: Sendable {
             guard event == CMARK_EVENT_ENTER, let node = cmark_iter_get_node(iterator) else { continue }
             switch cmark_node_get_type(node) {
             case CMARK_NODE_HEADING: headings.append(node)
-            case CMARK_NODE_HTML_BLOCK, CMARK_NODE_HTML_INLINE: rawHTML.append(node)
+            case CMARK_NODE_HTML_BLOCK, CMARK_NODE_HTML_INLINE: htmlNodes.append(node)
             case CMARK_NODE_LINK, CMARK_NODE_IMAGE: links.append(node)
             default: break
             }
@@ -89,13 +106,20 @@ public struct MarkdownRenderer: Sendable {
         for heading in headings {
             cmark_node_set_heading_level(heading, min(6, max(2, cmark_node_get_heading_level(heading) - topLevel + 2)))
         }
-        guard !trustsHTML else { return }
+        guard rawHTML != .trusted else { return }
         // The same URLs cmark's safe mode drops: scripts, local files, data other than images.
         for node in links {
             let url = cmark_node_get_url(node).map { String(cString: $0) } ?? ""
             if Self.isUnsafe(url: url) { cmark_node_set_url(node, "") }
         }
-        for node in rawHTML {
+        if rawHTML == .sanitized {
+            for node in htmlNodes {
+                let literal = cmark_node_get_literal(node).map { String(cString: $0) } ?? ""
+                cmark_node_set_literal(node, HTMLSanitizer.sanitize(literal))
+            }
+            return
+        }
+        for node in htmlNodes {
             let literal = cmark_node_get_literal(node).map { String(cString: $0) } ?? ""
             let text = cmark_node_new(CMARK_NODE_TEXT)
             cmark_node_set_literal(text, literal.hasSuffix("\n") ? String(literal.dropLast()) : literal)

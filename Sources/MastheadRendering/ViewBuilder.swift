@@ -255,6 +255,9 @@ public struct ViewBuilder: Sendable {
     /// A tag name as a hashtag: "climate change" → "#ClimateChange", "COVID-19" → "#COVID19".
     public static func hashtag(_ name: String) -> String {
         let words = name.split(whereSeparator: { !$0.isLetter && !$0.isNumber })
+        // One word keeps the newsroom's spelling (#negotiations, #iPhone, #COP29); several are
+        // joined with each word's first letter raised so the hashtag stays readable.
+        guard words.count > 1 else { return "#" + words.joined() }
         return "#" + words.map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
     }
 

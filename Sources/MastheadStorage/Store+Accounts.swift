@@ -110,15 +110,21 @@ extension Store {
                 throw MastheadError(.forbidden, "there is only one owner", location: .init(field: "role"))
             }
             try await db.raw("UPDATE user_account SET role = \(bind: role.rawValue), disabled = \(bind: disabled ? 1 : 0) WHERE id = \(bind: id)").run()
-            if disabled { try await db.raw("DELETE FROM user_session WHERE user_id = \(bind: id)").run() }
+            // A disabled account's sessions and API keys end with it: a stolen key must not outlive the account.
+            if disabled {
+                try await db.raw("DELETE FROM user_session WHERE user_id = \(bind: id)").run()
+                try await db.raw("DELETE FROM api_key WHERE user_id = \(bind: id)").run()
+            }
         }
     }
 
-    /// Sets a new password hash, ends every session of the account and clears its sign-in failures.
+    /// Sets a new password hash, ends every session of the account, revokes its API keys (a new
+    /// password means the old secrets may be known to someone else) and clears its sign-in failures.
     public func setPasswordHash(userID: Int64, _ hash: String) async throws {
         try await engine.write { db in
             try await db.raw("UPDATE user_account SET password_hash = \(bind: hash) WHERE id = \(bind: userID)").run()
             try await db.raw("DELETE FROM user_session WHERE user_id = \(bind: userID)").run()
+            try await db.raw("DELETE FROM api_key WHERE user_id = \(bind: userID)").run()
             try await db.raw("DELETE FROM user_token WHERE user_id = \(bind: userID)").run()
             try await db.raw("DELETE FROM login_failure WHERE email = (SELECT email FROM user_account WHERE id = \(bind: userID))").run()
         }
@@ -162,14 +168,17 @@ extension Store {
         return token
     }
 
-    /// The live session for a cookie value, sliding its expiry forward when it is past half its life.
-    public func session(token: String, lifetime: TimeInterval, now: Date = .now) async throws -> SessionRecord? {
+    /// The live session for a cookie value, sliding its expiry forward when it is past half its life,
+    /// but never beyond `maxAge` after it began: however busy, a session ends and asks for the password again.
+    public func session(token: String, lifetime: TimeInterval, maxAge: TimeInterval = .infinity, now: Date = .now) async throws -> SessionRecord? {
+        guard token.count <= 200 else { return nil }
         let hash = Self.hash(token)
+        let oldestStart = maxAge.isFinite ? now.addingTimeInterval(-maxAge).epochSeconds : Int64.min
         guard let row = try await engine.reader.raw("""
             SELECT s.csrf_token, s.expires_at, u.id, u.email, u.name, u.role, u.author_id, u.disabled,
                    u.password_hash IS NOT NULL AS has_password, u.created_at
             FROM user_session s JOIN user_account u ON u.id = s.user_id
-            WHERE s.token_hash = \(bind: hash) AND s.expires_at > \(bind: now.epochSeconds)
+            WHERE s.token_hash = \(bind: hash) AND s.expires_at > \(bind: now.epochSeconds) AND s.created_at > \(bind: oldestStart)
             """).first() else { return nil }
         let user = try Self.user(row)
         guard !user.isDisabled else { return nil }
@@ -264,6 +273,16 @@ extension Store {
                 name: try row.decode(column: "name", as: String.self), prefix: try row.decode(column: "prefix", as: String.self),
                 createdAt: Date(epochSeconds: try row.decode(column: "created_at", as: Int64.self)),
                 lastUsedAt: try row.decode(column: "last_used_at", as: Int64?.self).map(Date.init(epochSeconds:)))
+        }
+    }
+
+    /// Revokes every API key of `userID` (an admin's action, or part of a reset); returns how many.
+    @discardableResult
+    public func revokeAPIKeys(userID: Int64) async throws -> Int {
+        try await engine.write { db in
+            let count = try await db.raw("SELECT COUNT(*) AS n FROM api_key WHERE user_id = \(bind: userID)").first()?.decode(column: "n", as: Int.self) ?? 0
+            try await db.raw("DELETE FROM api_key WHERE user_id = \(bind: userID)").run()
+            return count
         }
     }
 

@@ -100,6 +100,26 @@ extension Store {
         try await engine.reader.raw("SELECT id, slug, name FROM tag WHERE slug = \(bind: slug)").first().map(Self.tag)
     }
 
+    /// The tag at `slug` as readers may see it: only while a published article carries it, so
+    /// tags that only drafts and scheduled stories use (embargoed topics) do not exist publicly.
+    public func publicTag(slug: String, now: Date = .now) async throws -> Tag? {
+        try await engine.reader.raw("""
+            SELECT g.id, g.slug, g.name FROM tag g WHERE g.slug = \(bind: slug) AND EXISTS (
+              SELECT 1 FROM article_tag t JOIN article a ON a.id = t.article_id
+              WHERE t.tag_id = g.id AND a.status = 'published' AND a.published_at <= \(bind: now.epochSeconds))
+            """).first().map(Self.tag)
+    }
+
+    /// The author profile at `slug` as readers may see it: only with a published article, so the
+    /// staff list and bylines of unpublished stories stay private.
+    public func publicAuthor(slug: String, now: Date = .now) async throws -> Author? {
+        try await engine.reader.raw("""
+            SELECT u.id, u.slug, u.name, u.title, u.bio_html FROM author u WHERE u.slug = \(bind: slug) AND EXISTS (
+              SELECT 1 FROM article_author w JOIN article a ON a.id = w.article_id
+              WHERE w.author_id = u.id AND a.status = 'published' AND a.published_at <= \(bind: now.epochSeconds))
+            """).first().map(Self.author)
+    }
+
     public func author(slug: String) async throws -> Author? {
         try await engine.reader.raw("SELECT id, slug, name, title, bio_html FROM author WHERE slug = \(bind: slug)").first().map(Self.author)
     }

@@ -57,16 +57,15 @@ final class Receiver: Sendable {
                 var due = try await test.site.store.dueDeliveries()
                 #expect(due.count == 1, "only the hook that listens to article.published gets it")
 
-                let dispatcher = WebhookDispatcher(store: test.site.store, logger: test.site.logger, backoff: [10, 60])
-                let http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: .init(redirectConfiguration: .disallow))
-                await dispatcher.send(due[0], with: http)
+                let dispatcher = WebhookDispatcher(store: test.site.store, logger: test.site.logger, backoff: [10, 60], allowPrivateAddresses: true)
+                await dispatcher.send(due[0])
                 var log = try await test.site.store.recentDeliveries()
                 #expect(log[0].state == .pending && log[0].attempts == 1 && log[0].lastStatus == 500)
                 #expect(log[0].nextAttemptAt.timeIntervalSinceNow > 5, "the retry waits")
                 #expect(try await test.site.store.dueDeliveries().isEmpty)
 
                 due = try await test.site.store.dueDeliveries(now: .now.addingTimeInterval(11))
-                await dispatcher.send(due[0], with: http)
+                await dispatcher.send(due[0])
                 log = try await test.site.store.recentDeliveries()
                 #expect(log[0].state == .delivered && log[0].attempts == 2 && log[0].lastStatus == 200)
 
@@ -82,7 +81,6 @@ final class Receiver: Sendable {
                 #expect((payload["article"] as? [String: Any])?["url"] as? String == "http://news.test/world/harbour-strike-ends/")
                 let purge = try #require(payload["purge_urls"] as? [String])
                 #expect(purge.contains("http://news.test/tag/labour/") && purge.contains("http://news.test/world/feed/"))
-                try await http.shutdown()
             }
         }
     }
@@ -93,12 +91,11 @@ final class Receiver: Sendable {
             // Nothing listens on this port.
             _ = try await test.site.store.addWebhook(url: "http://127.0.0.1:9/hook", events: ArticleEvent.allCases)
             await test.site.webhooks.announce(.updated, article: article)
-            let dispatcher = WebhookDispatcher(store: test.site.store, logger: test.site.logger, backoff: [1])
-            let http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: .init(timeout: .init(connect: .seconds(1))))
+            let dispatcher = WebhookDispatcher(
+                store: test.site.store, logger: test.site.logger, backoff: [1], allowPrivateAddresses: true, connectTimeout: .seconds(1))
             for later in [0.0, 2.0] {
-                for delivery in try await test.site.store.dueDeliveries(now: .now.addingTimeInterval(later)) { await dispatcher.send(delivery, with: http) }
+                for delivery in try await test.site.store.dueDeliveries(now: .now.addingTimeInterval(later)) { await dispatcher.send(delivery) }
             }
-            try await http.shutdown()
             let failed = try #require(try await test.site.store.recentDeliveries().first)
             #expect(failed.state == .failed && failed.attempts == 2)
             #expect(failed.lastError?.isEmpty == false)

@@ -57,6 +57,8 @@ class RunningSite:
     def env(self):
         env = {k: v for k, v in os.environ.items() if not k.startswith("MASTHEAD_")}
         env["MASTHEAD_BASE_URL"] = self.base
+        # The webhook tests' receiver listens on loopback, which sites refuse by default.
+        env["MASTHEAD_WEBHOOKS_ALLOW_PRIVATE"] = "true"
         return env
 
     def stop(self):

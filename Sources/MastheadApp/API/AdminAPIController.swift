@@ -146,9 +146,10 @@ struct AdminAPIController: Sendable {
         }
         api.post("/media") { request, context in
             try await respond(request, context, status: .created) { user in
-                let (data, filename, words) = try await upload(request)
+                let (file, words) = try await upload(request)
+                defer { file.removeSpooledFile() }
                 let item = try await newsroom.media.upload(
-                    data, filename: filename, alt: words["alt"] ?? "", caption: words["caption"] ?? "", credit: words["credit"] ?? "", by: user)
+                    file, alt: words["alt"] ?? "", caption: words["caption"] ?? "", credit: words["credit"] ?? "", by: user)
                 return ["media": [Self.media(item)]]
             }
         }
@@ -308,24 +309,51 @@ struct AdminAPIController: Sendable {
         return content
     }
 
-    /// The file of a media upload: the raw body (its name in `?filename=`) or the `file` part of a multipart form.
-    private func upload(_ request: Request) async throws -> (Data, String, [String: String]) {
+    /// The file of a media upload: the raw body (its name in `?filename=`) or the `file` part of a
+    /// multipart form. Either way it is written to a temporary file as it arrives, never held whole
+    /// in memory; the caller removes it (``UploadedFile/storage``) when done.
+    private func upload(_ request: Request) async throws -> (UploadedFile, [String: String]) {
         let query = PublicSiteController.formValues(request.uri.query ?? "")
         let limit = newsroom.site.configuration.imageLimits.maxBytes
+        let spool = newsroom.site.configuration.mediaDirectory + "/.incoming"
         if (request.headers[.contentType] ?? "").lowercased().hasPrefix("multipart/form-data") {
-            let form = try await FormData.read(request, limit: limit + 1_048_576)
+            let form = try await FormData.read(request, limits: FormLimits(bodyBytes: limit + 1_048_576, fieldBytes: 64 * 1024, spoolDirectory: spool))
             guard let file = form.files["file"] else {
+                form.removeSpooledFiles()
                 throw Failure(.unprocessableContent, "ValidationError", "the multipart form has no 'file' part", field: "file")
             }
-            return (file.data, file.filename, ["alt": form["alt"], "caption": form["caption"], "credit": form["credit"]])
+            for extra in form.spooledPaths where extra != file.spooledPath { try? FileManager.default.removeItem(atPath: extra) }
+            return (file, ["alt": form["alt"], "caption": form["caption"], "credit": form["credit"]])
         }
-        let buffer: ByteBuffer
+        let tooLarge = Failure(.contentTooLarge, "RequestTooLargeError", "images may be at most \(MediaLibrary.megabytes(limit))", field: "file")
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit { throw tooLarge }
+        let (path, size) = try await Self.spool(request.body, into: spool, limit: limit, tooLarge: tooLarge)
+        let file = UploadedFile(filename: query["filename"] ?? "upload", contentType: request.headers[.contentType] ?? "", spooledAt: path, size: size)
+        return (file, ["alt": query["alt"] ?? "", "caption": query["caption"] ?? "", "credit": query["credit"] ?? ""])
+    }
+
+    /// Writes a request body into a new file in `folder` as it arrives, up to `limit` bytes.
+    private static func spool(_ body: RequestBody, into folder: String, limit: Int, tooLarge: Failure) async throws -> (path: String, size: Int) {
+        let manager = FileManager.default
+        try manager.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let path = folder + "/" + UUID().uuidString + ".upload"
+        guard manager.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+            throw Failure(.insufficientStorage, "StorageError", "the upload cannot be written to disk; nothing was changed")
+        }
+        var size = 0
         do {
-            buffer = try await request.body.collect(upTo: limit)
+            defer { try? handle.close() }
+            for try await chunk in body {
+                size += chunk.readableBytes
+                guard size <= limit else { throw tooLarge }
+                try handle.write(contentsOf: chunk.readableBytesView)
+            }
         } catch {
-            throw Failure(.contentTooLarge, "RequestTooLargeError", "images may be at most \(MediaLibrary.megabytes(limit))", field: "file")
+            try? manager.removeItem(atPath: path)
+            if let failure = error as? Failure { throw failure }
+            throw Failure(.insufficientStorage, "StorageError", "the upload cannot be written to disk (is it full?); nothing was changed")
         }
-        return (Data(buffer: buffer), query["filename"] ?? "upload", ["alt": query["alt"] ?? "", "caption": query["caption"] ?? "", "credit": query["credit"] ?? ""])
+        return (path, size)
     }
 
     /// Articles in any state for editors; others see their own and what is published.

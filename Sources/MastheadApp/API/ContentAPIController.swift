@@ -132,7 +132,7 @@ struct ContentAPIController: Sendable {
             let pages = max(1, (total + limit - 1) / limit)
             return ["pagination": [
                 "page": page, "limit": limit, "pages": pages, "total": total,
-                "next": page < pages ? page as Any : NSNull(), "prev": page > 1 ? (page - 1) as Any : NSNull(),
+                "next": page < pages ? (page + 1) as Any : NSNull(), "prev": page > 1 ? (page - 1) as Any : NSNull(),
             ]]
         }
 
@@ -249,9 +249,10 @@ struct ContentAPIController: Sendable {
         var items: [[String: Any]]
         switch kind {
         case .tags:
-            items = try await store.tagsWithCounts().filter { slug == nil || $0.0.slug == slug }.map { tag($0.0, count: withCounts ? $0.1 : nil) }
+            // Only what readers can see: a tag or byline used by unpublished stories alone is not listed.
+            items = try await store.tagsWithCounts().filter { $0.1 > 0 && (slug == nil || $0.0.slug == slug) }.map { tag($0.0, count: withCounts ? $0.1 : nil) }
         case .authors:
-            items = try await store.authorsWithCounts().filter { slug == nil || $0.0.slug == slug }.map { author($0.0, count: withCounts ? $0.1 : nil) }
+            items = try await store.authorsWithCounts().filter { $0.1 > 0 && (slug == nil || $0.0.slug == slug) }.map { author($0.0, count: withCounts ? $0.1 : nil) }
         case .pages:
             items = try await store.pages().filter { slug == nil || $0.slug == slug }.map(page)
         case .sections:

@@ -5,16 +5,36 @@ import MastheadStorage
 /// Reads the Content API's `filter` parameter: Ghost's filter language (NQL) for the cases front
 /// ends use — `tag:china`, `tags:[china,ukraine]`, `author:jane`, `primary_tag:x`, `tag:-x`,
 /// `published_at:>'2026-01-01'`, `featured:true`, joined with `+` (and), `,` (or) and parentheses.
+///
+/// A filter is public input (the Content API key sits in front-end code), so its size is capped
+/// before it is read: its length, how deep parentheses nest, and how many terms and values it
+/// holds. Within those limits parsing is bounded in time and stack, and the SQL it becomes stays
+/// far below every engine's limit on bound values.
 struct ContentFilter {
     struct ParseError: Error {
         var message: String
     }
 
+    /// The most characters a filter may have.
+    static let maxLength = 4_096
+    /// The most parentheses open at once.
+    static let maxDepth = 8
+    /// The most `field:value` terms in one filter.
+    static let maxTerms = 50
+    /// The most values in all (a `[a,b,c]` list counts each).
+    static let maxValues = 200
+
     private let characters: [Character]
     private var position = 0
     private let timeZone: TimeZone
+    private var depth = 0
+    private var terms = 0
+    private var values = 0
 
     static func parse(_ text: String, timeZone: TimeZone) throws(ParseError) -> ArticleCondition {
+        guard text.utf8.count <= maxLength else {
+            throw ParseError(message: "the filter is longer than \(maxLength) characters")
+        }
         var parser = ContentFilter(characters: Array(text), timeZone: timeZone)
         let condition = try parser.anyOf()
         guard parser.position == parser.characters.count else {
@@ -50,12 +70,19 @@ struct ContentFilter {
 
     private mutating func term() throws(ParseError) -> ArticleCondition {
         if next == "(" {
+            depth += 1
+            guard depth <= Self.maxDepth else {
+                throw ParseError(message: "the filter nests parentheses more than \(Self.maxDepth) deep")
+            }
             position += 1
             let inner = try anyOf()
             guard next == ")" else { throw ParseError(message: "a '(' in the filter is not closed") }
             position += 1
+            depth -= 1
             return inner
         }
+        terms += 1
+        guard terms <= Self.maxTerms else { throw ParseError(message: "the filter has more than \(Self.maxTerms) terms") }
         let key = word()
         guard !key.isEmpty, next == ":" else { throw ParseError(message: "expected 'field:value' at position \(position + 1) of the filter") }
         position += 1
@@ -94,6 +121,8 @@ struct ContentFilter {
     }
 
     private mutating func value() throws(ParseError) -> String {
+        values += 1
+        guard values <= Self.maxValues else { throw ParseError(message: "the filter has more than \(Self.maxValues) values") }
         if let quote = next, quote == "'" || quote == "\"" {
             position += 1
             var text = ""

@@ -12,6 +12,8 @@ import Synchronization
 public struct SignInPolicy: Sendable {
     /// A session ends after this long without use.
     public var sessionLifetime: TimeInterval = 12 * 3600
+    /// A session ends this long after sign-in, however much it is used.
+    public var sessionMaxAge: TimeInterval = 7 * 86_400
     /// Failed sign-ins counted together within this window.
     public var failureWindow: TimeInterval = 15 * 60
     /// Failures on one account that lock it.

@@ -51,13 +51,13 @@ struct AdminController: Sendable {
 
     private func signInPage(_ request: Request, _ context: Context, error: String? = nil, email: String = "", status: HTTPResponse.Status = .ok) -> Response {
         if context.session != nil, error == nil { return AdminPages.redirect("/admin/articles/") }
-        let token = request.cookies[Newsroom.signInCookie]?.value ?? SecretToken.make()
+        let token = request.cookies[newsroom.signInCookieName]?.value ?? SecretToken.make()
         let next = PublicSiteController.formValues(request.uri.query ?? "")["next"] ?? ""
         var response = AdminPages.render(
             newsroom, "login", title: "Sign in", context: context, request: request, status: status, error: error,
             values: ["csrf": token, "next": Self.safeNext(next), "email": email])
         response.setCookie(Cookie(
-            name: Newsroom.signInCookie, value: token, path: "/admin/", secure: newsroom.secureCookies, httpOnly: true, sameSite: .strict))
+            name: newsroom.signInCookieName, value: token, path: "/", secure: newsroom.secureCookies, httpOnly: true, sameSite: .strict))
         return response
     }
 
@@ -68,7 +68,7 @@ struct AdminController: Sendable {
             let (_, token) = try await newsroom.accounts.signIn(email: email, password: form.raw("password"), client: context.clientName)
             var response = AdminPages.redirect(Self.safeNext(form["next"]).nonEmpty ?? "/admin/articles/")
             response.setCookie(Cookie(
-                name: Newsroom.sessionCookie, value: token, maxAge: Int(newsroom.site.configuration.signIn.sessionLifetime), path: "/",
+                name: newsroom.sessionCookieName, value: token, maxAge: Int(newsroom.site.configuration.signIn.sessionLifetime), path: "/",
                 secure: newsroom.secureCookies, httpOnly: true, sameSite: .lax))
             return response
         } catch let refusal as SignInRefusal {
@@ -85,10 +85,10 @@ struct AdminController: Sendable {
     }
 
     private func signOut(_ request: Request, _ context: Context) async throws -> Response {
-        if let token = request.cookies[Newsroom.sessionCookie]?.value { try await store.endSession(token: token) }
+        if let token = request.cookies[newsroom.sessionCookieName]?.value { try await store.endSession(token: token) }
         newsroom.site.tips.lock(session: context.session?.csrfToken ?? "")
         var response = AdminPages.redirect("/admin/login/", notice: "signed-out")
-        response.setCookie(Cookie(name: Newsroom.sessionCookie, value: "", maxAge: 0, path: "/", secure: newsroom.secureCookies, httpOnly: true, sameSite: .lax))
+        response.setCookie(Cookie(name: newsroom.sessionCookieName, value: "", maxAge: 0, path: "/", secure: newsroom.secureCookies, httpOnly: true, sameSite: .lax))
         return response
     }
 
@@ -105,11 +105,11 @@ struct AdminController: Sendable {
                 newsroom, context: context, status: .notFound, title: "This link has expired",
                 message: "The link was used already or is too old. Ask an admin of your newsroom for a new one.")
         }
-        let csrf = request.cookies[Newsroom.signInCookie]?.value ?? SecretToken.make()
+        let csrf = request.cookies[newsroom.signInCookieName]?.value ?? SecretToken.make()
         var response = AdminPages.render(
             newsroom, "set-password", title: "Choose your password", context: context, request: request, status: status, error: error,
             values: ["csrf": csrf, "email": user.email, "action": "/admin/set-password/\(token)/"])
-        response.setCookie(Cookie(name: Newsroom.signInCookie, value: csrf, path: "/admin/", secure: newsroom.secureCookies, httpOnly: true, sameSite: .strict))
+        response.setCookie(Cookie(name: newsroom.signInCookieName, value: csrf, path: "/", secure: newsroom.secureCookies, httpOnly: true, sameSite: .strict))
         return response
     }
 
@@ -134,11 +134,14 @@ struct AdminController: Sendable {
         let user = try Self.user(context)
         let query = PublicSiteController.formValues(request.uri.query ?? "")
         let status = query["status"].flatMap(ArticleStatus.init(rawValue:))
-        let filter = EditorialFilter(
+        var filter = EditorialFilter(
             status: status, sectionID: query["section"].flatMap(Int64.init), authorID: query["author"].flatMap(Int64.init),
             tagID: query["tag"].flatMap(Int64.init), titleSearch: query["q"].map { String($0.prefix(200)) })
+        // Below editor, the list shows your own stories and what is published, as the Admin API does:
+        // others' drafts and scheduled stories may be embargoed.
+        if user.role < .editor { filter.visibleTo = user.id }
         let pageSize = 50
-        let page = max(1, query["page"].flatMap(Int.init) ?? 1)
+        let page = max(1, min(100_000, query["page"].flatMap(Int.init) ?? 1))
         let (articles, total) = try await store.editorialArticles(filter, limit: pageSize, offset: (page - 1) * pageSize)
         let pages = max(1, (total + pageSize - 1) / pageSize)
         func pageLink(_ number: Int) -> String {
@@ -228,7 +231,7 @@ struct AdminController: Sendable {
                     throw MastheadError(.invalidInput, "the featured image needs alt text describing it for readers who cannot see it", location: .init(field: "image_alt"))
                 }
                 let item = try await newsroom.media.upload(
-                    file.data, filename: file.filename, alt: form["image_alt"], caption: form["image_caption"], credit: form["image_credit"], by: user)
+                    file, alt: form["image_alt"], caption: form["image_caption"], credit: form["image_credit"], by: user)
                 editor.content.image = item.featuredImage
                 editor.mediaChoice = "keep"
             }
@@ -274,7 +277,7 @@ struct AdminController: Sendable {
                 "imageAlt": content.image?.alt ?? form.imageAlt, "imageCaption": content.image?.caption ?? form.imageCaption,
                 "imageCredit": content.image?.credit ?? form.imageCredit, "seoTitle": content.seoTitle, "seoDescription": content.seoDescription,
             ] as [String: Any],
-            "previewHTML": newsroom.desk.markdown.html(from: content.bodyMarkdown),
+            "previewHTML": newsroom.desk.previewMarkdown.html(from: content.bodyMarkdown),
             "sections": AdminPages.options(sections, value: { String($0.id) }, label: \.name) { $0.id == content.sectionID },
             "authors": AdminPages.options(orderedAuthors, value: { String($0.id) }, label: \.name) { content.authorIDs.contains($0.id) },
             "tagSuggestions": tagNames,
@@ -348,7 +351,7 @@ struct AdminController: Sendable {
     /// `POST /admin/preview/` with `body`: the Markdown as the article page will show it (for the live preview).
     private func preview(_ context: Context) throws -> Response {
         _ = try Self.user(context)
-        let html = newsroom.desk.markdown.html(from: context.form?.raw("body") ?? "")
+        let html = newsroom.desk.previewMarkdown.html(from: context.form?.raw("body") ?? "")
         return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
@@ -444,7 +447,7 @@ struct AdminController: Sendable {
         }
         do {
             let item = try await newsroom.media.upload(
-                file.data, filename: file.filename, alt: form["alt"], caption: form["caption"], credit: form["credit"], by: user)
+                file, alt: form["alt"], caption: form["caption"], credit: form["credit"], by: user)
             return AdminPages.redirect("/admin/media/\(item.id)/", notice: "uploaded")
         } catch let error as MastheadError {
             return try await mediaList(request, context, error: AdminPages.sentence(error), status: AdminPages.status(for: error))

@@ -124,7 +124,7 @@ struct AdminManagement: Sendable {
         let bio = form.raw("bio").replacingOccurrences(of: "\r\n", with: "\n")
         do {
             let id = try await store.saveAuthorProfile(
-                id: authorID, name: form["name"], title: form["title"], bioMarkdown: bio, bioHTML: newsroom.desk.markdown.html(from: bio))
+                id: authorID, name: form["name"], title: form["title"], bioMarkdown: bio, bioHTML: newsroom.desk.markdown(for: try AdminController.user(context)).html(from: bio))
             return AdminPages.redirect("/admin/authors/\(id)/", notice: "author-saved")
         } catch let error as MastheadError {
             return try await author(authorID, request, context, error: AdminPages.sentence(error), form: form)

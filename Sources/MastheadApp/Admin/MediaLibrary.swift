@@ -19,46 +19,66 @@ public struct MediaLibrary: Sendable {
     }
 
     public func upload(_ data: Data, filename: String, alt: String, caption: String, credit: String, by user: User, now: Date = .now) async throws -> MediaItem {
-        guard !data.isEmpty else {
+        try await upload(UploadedFile(filename: filename, contentType: "", data: data), alt: alt, caption: caption, credit: credit, by: user, now: now)
+    }
+
+    /// Checks, cleans and files an uploaded image, then records it in the library. The work runs
+    /// on the blocking-work threads within the image limiter, so uploads never stall readers.
+    public func upload(_ file: UploadedFile, alt: String, caption: String, credit: String, by user: User, now: Date = .now) async throws -> MediaItem {
+        let limits = self.limits
+        let mediaDirectory = self.mediaDirectory
+        guard file.size > 0 else {
             throw MastheadError(.invalidInput, "the file is empty", location: .init(field: "file"))
         }
-        guard data.count <= limits.maxBytes else {
+        guard file.size <= limits.maxBytes else {
             throw MastheadError(
-                .invalidInput, "the file is \(Self.megabytes(data.count)); images may be at most \(Self.megabytes(limits.maxBytes))",
+                .invalidInput, "the file is \(Self.megabytes(file.size)); images may be at most \(Self.megabytes(limits.maxBytes))",
                 location: .init(field: "file"))
         }
+        let filed = try await BlockingWork.image { try Self.file(file, into: mediaDirectory, limits: limits, now: now) }
+        do {
+            return try await store.addMedia(
+                NewMedia(
+                    path: filed.relative, originalName: String(filed.filename.prefix(200)), format: filed.image.format.rawValue,
+                    width: filed.image.width, height: filed.image.height, bytes: filed.image.byteCount, alt: alt, caption: caption,
+                    credit: credit, placeholder: filed.placeholder),
+                uploadedBy: user.id, now: now)
+        } catch {
+            try? FileManager.default.removeItem(atPath: mediaDirectory + "/" + filed.relative)
+            throw error
+        }
+    }
+
+    /// Judges the file by its bytes, removes its metadata, and moves it to `uploads/YYYY/MM/`.
+    private static func file(
+        _ file: UploadedFile, into mediaDirectory: String, limits: ImageLimits, now: Date
+    ) throws -> (relative: String, filename: String, image: SourceImage, placeholder: String) {
+        let data = try file.contents()
         guard let sniffed = ImageFormat.sniff(data.prefix(64)) else {
             throw MastheadError(
-                .invalidInput, "“\(filename)” is not a JPEG, PNG, WebP, AVIF or GIF image (judged from its contents, not its name)",
+                .invalidInput, "“\(file.filename)” is not a JPEG, PNG, WebP, AVIF or GIF image (judged from its contents, not its name)",
                 location: .init(field: "file"))
         }
-        let filename = filename.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? "image." + sniffed.fileExtension : filename
-        // Originals are public under /media/: a phone photo's GPS position, camera and times are
-        // removed (re-encoded at high quality, turned upright) before the file is kept.
-        var data = data
-        var format = sniffed
-        if ImageRenderer.hasMetadata(data) {
-            // Decoded only when the header's size is within the limits.
-            guard let header = ImageRenderer.header(of: data), header.width * header.height <= limits.maxPixels,
-                  max(header.width, header.height) <= limits.maxDimension else {
-                throw MastheadError(.invalidInput, "“\(filename)” refused: it is too large or cannot be read", location: .init(field: "file"))
-            }
-            do {
-                let cleaned = try ImageRenderer.withoutMetadata(data)
-                data = cleaned.data
-                format = cleaned.format
-            } catch let rejection as ImageRejection {
-                throw MastheadError(.invalidInput, "“\(filename)” refused: \(rejection.message)", location: .init(field: "file"))
-            }
+        let filename = file.filename.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? "image." + sniffed.fileExtension : file.filename
+        // Originals are public under /media/: every metadata block (GPS position, camera, times,
+        // comments) goes before the file is kept. Only headers within the limits are decoded.
+        guard let header = ImageRenderer.header(of: data), header.width * header.height <= limits.maxPixels,
+              max(header.width, header.height) <= limits.maxDimension else {
+            throw MastheadError(.invalidInput, "“\(filename)” refused: it is too large or cannot be read", location: .init(field: "file"))
+        }
+        let cleaned: EncodedImage
+        do {
+            cleaned = try ImageRenderer.publishable(data)
+        } catch let rejection as ImageRejection {
+            throw MastheadError(.invalidInput, "“\(filename)” refused: \(rejection.message)", location: .init(field: "file"))
         }
         let manager = FileManager.default
         let incoming = mediaDirectory + "/.incoming"
         try manager.createDirectory(atPath: incoming, withIntermediateDirectories: true)
-        let temporary = incoming + "/" + UUID().uuidString + "." + format.fileExtension
-        guard manager.createFile(atPath: temporary, contents: data) else {
-            throw MastheadError(.storage, "cannot write into the media folder \(mediaDirectory)")
+        let temporary = incoming + "/" + UUID().uuidString + "." + cleaned.format.fileExtension
+        guard manager.createFile(atPath: temporary, contents: cleaned.data) else {
+            throw MastheadError(.storage, "cannot write into the media folder \(mediaDirectory) (is the disk full?)")
         }
-        var final: String?
         do {
             let image: SourceImage
             let placeholder: String
@@ -72,19 +92,16 @@ public struct MediaLibrary: Sendable {
             let parts = calendar.dateComponents(in: TimeZone(identifier: "UTC")!, from: now)
             let base = Slug.make(from: (filename as NSString).deletingPathExtension, maxLength: 60)
             let relative = String(format: "uploads/%04d/%02d/", parts.year ?? 2000, parts.month ?? 1)
-                + base + "-" + SecretToken.make(bytes: 4).lowercased().filter { $0.isLetter || $0.isNumber } + "." + format.fileExtension
+                + (base.isEmpty ? "image" : base) + "-" + SecretToken.make(bytes: 4).lowercased().filter { $0.isLetter || $0.isNumber }
+                + "." + cleaned.format.fileExtension
             let destination = mediaDirectory + "/" + relative
             try manager.createDirectory(atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try manager.moveItem(atPath: temporary, toPath: destination)
-            final = destination
-            return try await store.addMedia(
-                NewMedia(
-                    path: relative, originalName: String(filename.prefix(200)), format: format.rawValue, width: image.width, height: image.height,
-                    bytes: data.count, alt: alt, caption: caption, credit: credit, placeholder: placeholder),
-                uploadedBy: user.id, now: now)
+            var stored = image
+            stored.path = destination
+            return (relative, filename, stored, placeholder)
         } catch {
             try? manager.removeItem(atPath: temporary)
-            if let final { try? manager.removeItem(atPath: final) }
             throw error
         }
     }

@@ -27,8 +27,7 @@ public struct Newsroom: Sendable {
         accounts = Accounts(store: site.store, policy: site.configuration.signIn, logger: site.logger)
         templates = site.adminTemplates
         media = MediaLibrary(store: site.store, mediaDirectory: site.configuration.mediaDirectory, limits: site.configuration.imageLimits)
-        desk = ArticleDesk(
-            store: site.store, markdown: MarkdownRenderer(trustsHTML: site.configuration.trustsHTML), media: media, webhooks: site.webhooks)
+        desk = ArticleDesk(store: site.store, trustsHTML: site.configuration.trustsHTML, media: media, webhooks: site.webhooks)
     }
 
     var store: Store { site.store }
@@ -36,16 +35,34 @@ public struct Newsroom: Sendable {
     /// Cookies are Secure when the site is served over HTTPS.
     var secureCookies: Bool { site.configuration.site.baseURL.hasPrefix("https://") }
 
-    static let sessionCookie = "masthead_session"
-    static let signInCookie = "masthead_signin"
+    /// The session cookie's name. Over HTTPS it carries the `__Host-` prefix, so browsers accept it
+    /// only from this exact host, over HTTPS, for the whole site: no subdomain or plain-HTTP page
+    /// can plant or overwrite it.
+    var sessionCookieName: String { secureCookies ? "__Host-masthead_session" : "masthead_session" }
+    /// The sign-in form's cookie (its CSRF token before anyone is signed in), prefixed likewise.
+    var signInCookieName: String { secureCookies ? "__Host-masthead_signin" : "masthead_signin" }
 }
 
 /// Saving, publishing and deleting articles, with the role checks, for the editor and the API alike.
 struct ArticleDesk: Sendable {
     let store: Store
-    let markdown: MarkdownRenderer
+    /// The site's `trust_html`: whether editors' raw HTML is published as written.
+    let trustsHTML: Bool
     let media: MediaLibrary
     let webhooks: WebhookNotifier
+
+    /// How `user`'s Markdown is turned into the stored HTML. Raw HTML is trusted (when the site
+    /// trusts any) only from editors and above, like WordPress's `unfiltered_html`; what
+    /// contributors and authors write is sanitised: it can format, never act.
+    func markdown(for user: User) -> MarkdownRenderer {
+        MarkdownRenderer(rawHTML: !trustsHTML ? .escaped : user.role >= .editor ? .trusted : .sanitized)
+    }
+
+    /// How previews inside the newsroom render a body, whoever wrote it: never with live form
+    /// controls or scripts, since the page around them holds forms with the reader's CSRF token.
+    var previewMarkdown: MarkdownRenderer {
+        MarkdownRenderer(rawHTML: trustsHTML ? .sanitized : .escaped)
+    }
 
     /// Saves the article's text (creating it when `id` is nil), then applies `action`.
     /// Permissions and the action's time are checked before anything is written.
@@ -66,7 +83,7 @@ struct ArticleDesk: Sendable {
                 try check(action, on: draft, by: user, now: now)
             }
         }
-        let html = markdown.html(from: content.bodyMarkdown)
+        let html = markdown(for: user).html(from: content.bodyMarkdown)
         var saved = try await store.saveArticle(id: id, content: content, bodyHTML: html, basedOn: version, by: user, now: now)
         if let action { saved = try await store.applyWorkflow(action, articleID: saved.id, by: user, now: now) }
         await announce(saved, after: previous)
@@ -104,7 +121,7 @@ struct ArticleDesk: Sendable {
     func restore(_ revision: Revision, basedOn version: Int, by user: User) async throws -> ArticleSummary {
         guard let existing = try await store.articleSummary(id: revision.articleID) else { throw MastheadError(.notFound, "the article is gone") }
         try Self.require(user.canEdit(existing), "you may not edit “\(existing.title)”")
-        let html = markdown.html(from: revision.content.bodyMarkdown)
+        let html = markdown(for: user).html(from: revision.content.bodyMarkdown)
         let restored = try await store.saveArticle(
             id: revision.articleID, content: revision.content, bodyHTML: html, basedOn: version, by: user, revisionKind: .restore)
         await announce(restored, after: existing.status)
@@ -180,30 +197,65 @@ struct NewsroomMiddleware: RouterMiddleware {
 
     private func guarded(_ request: Request, context: inout Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
-        if let token = request.cookies[Newsroom.sessionCookie]?.value {
-            context.session = try await newsroom.store.session(token: token, lifetime: newsroom.site.configuration.signIn.sessionLifetime)
+        if let token = request.cookies[newsroom.sessionCookieName]?.value {
+            context.session = try await newsroom.store.session(
+                token: token, lifetime: newsroom.site.configuration.signIn.sessionLifetime,
+                maxAge: newsroom.site.configuration.signIn.sessionMaxAge)
         }
         let isOpen = path == "/admin/login/" || path.hasPrefix("/admin/set-password/")
+        var form: FormData?
         if ![.get, .head].contains(request.method) {
-            let form = try await FormData.read(request, limit: newsroom.site.configuration.imageLimits.maxBytes + 1_048_576)
-            let sent = form.has("csrf") ? form.raw("csrf") : (request.headers[HTTPField.Name("X-CSRF-Token")!] ?? "")
-            let expected = isOpen && context.session == nil ? request.cookies[Newsroom.signInCookie]?.value : context.session?.csrfToken
-            guard let expected, !sent.isEmpty, Self.constantTimeEqual(sent, expected) else {
-                context.logger.notice("newsroom form refused: missing or wrong CSRF token", metadata: ["masthead.path": "\(LoggedPath.redacted(path))"])
-                throw HTTPError(.forbidden, message: context.session == nil && !isOpen
-                    ? "Your session has ended. Sign in again; nothing was changed."
-                    : "This form's security token is missing or out of date, so nothing was changed. Reload the page and try again.")
+            // Who is asking is settled before a byte of the body is read: without a session only
+            // the sign-in forms are open, and only to a browser holding their cookie.
+            if context.session == nil {
+                guard isOpen else { throw HTTPError(.forbidden, message: "Your session has ended. Sign in again; nothing was changed.") }
+                guard request.cookies[newsroom.signInCookieName] != nil else { throw Self.refusedToken(context, path: path, signedIn: false) }
             }
-            context.form = form
+            let read = try await FormData.read(request, limits: formLimits(path: path, signedIn: context.session != nil))
+            let sent = read.has("csrf") ? read.raw("csrf") : (request.headers[HTTPField.Name("X-CSRF-Token")!] ?? "")
+            let expected = isOpen && context.session == nil ? request.cookies[newsroom.signInCookieName]?.value : context.session?.csrfToken
+            guard let expected, !sent.isEmpty, Self.constantTimeEqual(sent, expected) else {
+                read.removeSpooledFiles()
+                throw Self.refusedToken(context, path: path, signedIn: context.session != nil || isOpen)
+            }
+            context.form = read
+            form = read
         }
+        // Uploads the handler did not keep are removed when the request ends, however it ends.
+        defer { form?.removeSpooledFiles() }
         guard context.session != nil || isOpen else {
-            guard [.get, .head].contains(request.method) else { throw HTTPError(.forbidden, message: "Sign in first; nothing was changed.") }
             var next = URLComponents()
             next.path = "/admin/login/"
             next.queryItems = [URLQueryItem(name: "next", value: path)]
             return Response(status: .seeOther, headers: [.location: next.string ?? "/admin/login/"])
         }
         return try await next(request, context)
+    }
+
+    private static func refusedToken(_ context: Context, path: String, signedIn: Bool) -> HTTPError {
+        context.logger.notice("newsroom form refused: missing or wrong CSRF token", metadata: ["masthead.path": "\(LoggedPath.redacted(path))"])
+        return HTTPError(.forbidden, message: signedIn
+            ? "This form's security token is missing or out of date, so nothing was changed. Reload the page and try again."
+            : "Your session has ended. Sign in again; nothing was changed.")
+    }
+
+    /// How much of a posted form is read: sign-in forms are small; signed-in editors may send
+    /// long articles; only the forms that carry an image (the media library's upload and the
+    /// editor's featured image) may be as large as an image, and their files go straight to disk.
+    private func formLimits(path: String, signedIn: Bool) -> FormLimits {
+        guard signedIn else { return FormLimits(bodyBytes: 16 * 1024) }
+        guard Self.isUploadForm(path) else { return FormLimits(bodyBytes: 4 * 1_048_576) }
+        return FormLimits(
+            bodyBytes: newsroom.site.configuration.imageLimits.maxBytes + 4 * 1_048_576,
+            spoolDirectory: newsroom.site.configuration.mediaDirectory + "/.incoming")
+    }
+
+    /// `/admin/media/`, `/admin/articles/new/` and `/admin/articles/<id>/`.
+    static func isUploadForm(_ path: String) -> Bool {
+        let parts = path.split(separator: "/")
+        guard parts.count >= 2, parts[0] == "admin" else { return false }
+        if parts.count == 2 { return parts[1] == "media" }
+        return parts.count == 3 && parts[1] == "articles" && (parts[2] == "new" || Int64(parts[2]) != nil)
     }
 
     static func constantTimeEqual(_ a: String, _ b: String) -> Bool {

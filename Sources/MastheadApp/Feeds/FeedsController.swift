@@ -86,10 +86,10 @@ struct FeedsController: Sendable {
             guard !ReservedPaths.segments.contains(slug), let section = try await store.section(slug: slug) else { throw HTTPError(.notFound) }
             (title, description, basePath, filter) = ("\(section.name) – \(site.title)", "The latest \(section.name) news from \(site.title).", section.path, ArticleFilter(sectionID: section.id))
         case .tag(let slug):
-            guard let tag = try await store.tag(slug: slug) else { throw HTTPError(.notFound) }
+            guard let tag = try await store.publicTag(slug: slug) else { throw HTTPError(.notFound) }
             (title, description, basePath, filter) = ("\(tag.name) – \(site.title)", "Stories tagged \(tag.name) from \(site.title).", tag.path, ArticleFilter(tagID: tag.id))
         case .author(let slug):
-            guard let author = try await store.author(slug: slug) else { throw HTTPError(.notFound) }
+            guard let author = try await store.publicAuthor(slug: slug) else { throw HTTPError(.notFound) }
             (title, description, basePath, filter) = ("\(author.name) – \(site.title)", "Stories by \(author.name) for \(site.title).", author.path, ArticleFilter(authorID: author.id))
         }
         let articles = try await store.publishedArticles(filter, limit: Self.itemCount)

@@ -51,7 +51,10 @@ public struct ImageSigner: Sendable {
     }
 
     public static func isPreset(_ variant: ImageVariant) -> Bool {
+        // Exactly one spelling per preset width: a fit or gravity given without a height changes
+        // nothing in the picture, but would make another variant (more work per width) if allowed.
         variant.height == nil && presetWidths.contains(variant.width ?? 0) && variant.dpr == 1 && variant.quality == ImageVariant.defaultQuality
+            && variant.fit == .contain && variant.gravity == .centre
     }
 
     /// The unsigned URL of a preset width of the media file at `path`.

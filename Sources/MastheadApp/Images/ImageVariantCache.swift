@@ -35,14 +35,12 @@ public final class ImageVariantCache: Sendable {
     public let capacityBytes: Int
     public let memoryCapacityBytes: Int
     private let state = Mutex(State())
-    private let limiter: ConversionLimiter
     private let logger: Logger
 
     public init(directory: String, capacityBytes: Int, memoryCapacityBytes: Int = 64 * 1024 * 1024, logger: Logger) {
         self.directory = directory
         self.capacityBytes = capacityBytes
         self.memoryCapacityBytes = memoryCapacityBytes
-        self.limiter = ConversionLimiter(permits: max(1, ProcessInfo.processInfo.activeProcessorCount))
         self.logger = logger
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         loadIndex()
@@ -51,7 +49,7 @@ public final class ImageVariantCache: Sendable {
     /// The checked source at `path` and the cache key of its `variant` in `format`. A file checked
     /// before and unchanged since (same size and time) is not opened again, and its keys are
     /// remembered: a cached variant then costs one `stat` and two dictionary lookups.
-    public func source(at path: String, variant: ImageVariant, format: (SourceImage) -> ImageFormat, limits: ImageLimits) throws -> (SourceImage, ImageFormat, String) {
+    public func source(at path: String, variant: ImageVariant, format: (SourceImage) -> ImageFormat, limits: ImageLimits) async throws -> (SourceImage, ImageFormat, String) {
         // A source looked at within the last second is taken as unchanged without a `stat`.
         let now = ContinuousClock.now
         if let recent = state.withLock({ state -> (SourceImage, ImageFormat, String)? in
@@ -72,7 +70,8 @@ public final class ImageVariantCache: Sendable {
             image = known.image
             state.withLock { $0.sources[path]?.checked = now }
         } else {
-            image = try SourceImage.inspect(path, limits: limits)
+            // Reading the header opens the file and starts libvips: off the shared threads.
+            image = try await BlockingWork.run { try SourceImage.inspect(path, limits: limits) }
             state.withLock { state in
                 if state.sources.count > 10_000 { state.sources.removeAll() }
                 state.sources[path] = (size, modified, image, [:], now)
@@ -126,16 +125,14 @@ return SHA256.hash(data: Data(text.utf8)).hexEncoded
         }) {
             return buffer
         }
-        if state.withLock({ $0.disk[key] != nil }), let data = FileManager.default.contents(atPath: path(for: key)) {
-            return remember(key, data)
+        if state.withLock({ $0.disk[key] != nil }) {
+            let file = path(for: key)
+            if let data = try await BlockingWork.run({ FileManager.default.contents(atPath: file) }) { return remember(key, data) }
         }
         let (task, isNew) = state.withLock { state -> (Task<Data, any Error>, Bool) in
             if let running = state.inFlight[key] { return (running, false) }
-            let limiter = self.limiter
             state.renders += 1
-            let task = Task<Data, any Error> {
-                try await limiter.run { try await NIOThreadPool.singleton.runIfActive { try render().data } }
-            }
+            let task = Task<Data, any Error> { try await BlockingWork.image { try render().data } }
             state.inFlight[key] = task
             return (task, true)
         }

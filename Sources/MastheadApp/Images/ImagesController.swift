@@ -38,7 +38,7 @@ struct ImagesController: Sendable {
         let format: ImageFormat
         let key: String
         do {
-            (source, format, key) = try cache.source(
+            (source, format, key) = try await cache.source(
                 at: sourcePath, variant: variant, format: { Self.negotiate(accept: accept, source: $0) }, limits: limits)
         } catch let rejection as ImageRejection {
             throw Self.httpError(rejection)

@@ -53,10 +53,18 @@ struct ConsentController: Sendable {
     let secureCookies: Bool
     /// The site's own host name (from `base_url`), besides the one the request names.
     let siteHost: String?
+    /// Every choice is a stored record: a script posting choices in a loop is stopped here
+    /// (a reader changes their mind a few times, not dozens of times an hour).
+    let choices = ClientRateLimit(perHour: 30)
 
-    func addRoutes(to router: Router<some RequestContext>) {
+    func addRoutes(to router: Router<MastheadRequestContext>) {
         router.get("/consent") { request, _ in try await page(request) }
-        router.post("/consent") { request, _ in try await choose(request) }
+        router.post("/consent") { request, context in
+            guard choices.allow(context.clientName) else {
+                throw HTTPError(.tooManyRequests, message: "Too many privacy choices from your connection in the last hour; nothing was recorded. Try again later.")
+            }
+            return try await choose(request)
+        }
     }
 
     private func page(_ request: Request) async throws -> Response {
@@ -89,7 +97,7 @@ struct ConsentController: Sendable {
         if let origin = request.headers[.origin], let host = URL(string: origin)?.host, !ownHosts.contains(host) {
             throw HTTPError(.forbidden, message: "Privacy choices can only be made on this site's own pages.")
         }
-        let form = try await FormData.read(request, limit: 64 * 1024)
+        let form = try await FormData.read(request, limits: FormLimits(bodyBytes: 64 * 1024))
         let current = request.cookies[ConsentState.cookieName].flatMap { ConsentState.parse($0.value) }
         let currentState = ConsentState.current
         let all = Set(policy.categoryIDs)

@@ -113,7 +113,7 @@ struct PublicSiteController: Sendable {
     private func tag(_ request: Request, slug: String, page: Int) async throws -> Response {
         if let redirect = trailingSlashRedirect(request) { return redirect }
         return try await cached(request) {
-            guard let tag = try await store.tag(slug: slug) else { throw HTTPError(.notFound) }
+            guard let tag = try await store.publicTag(slug: slug) else { throw HTTPError(.notFound) }
             return try await list(
                 kind: "Tag", heading: ViewBuilder.hashtag(tag.name),
                 description: "Stories tagged \(tag.name) from \(views.site.title).",
@@ -124,7 +124,7 @@ struct PublicSiteController: Sendable {
     private func author(_ request: Request, slug: String, page: Int) async throws -> Response {
         if let redirect = trailingSlashRedirect(request) { return redirect }
         return try await cached(request) {
-            guard let author = try await store.author(slug: slug) else { throw HTTPError(.notFound) }
+            guard let author = try await store.publicAuthor(slug: slug) else { throw HTTPError(.notFound) }
             let bio = MarkdownRenderer.plainText(fromHTML: author.bioHTML)
             return try await list(
                 kind: "Author", heading: author.name, subheading: author.title, introHTML: author.bioHTML,

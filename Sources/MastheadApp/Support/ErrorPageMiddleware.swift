@@ -20,9 +20,14 @@ struct ErrorPageMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPResponseError where error.status.code < 500 {
             throw error
         } catch {
-            context.logger.error(
-                "request failed",
-                metadata: ["masthead.path": "\(LoggedPath.redacted(request.uri.path))", "masthead.error": "\(String(reflecting: error))"])
+            if TipLinePaths.contains(request.uri.path) {
+                // Nothing about the tip: not its address, not the error's words, only its kind.
+                context.logger.error("a tip line request failed", metadata: ["masthead.error.type": "\(type(of: error))"])
+            } else {
+                context.logger.error(
+                    "request failed",
+                    metadata: ["masthead.path": "\(LoggedPath.redacted(request.uri.path))", "masthead.error": "\(String(reflecting: error))"])
+            }
             return await page(status: 500, for: request, logger: context.logger)
         }
     }
@@ -44,21 +49,45 @@ struct ErrorPageMiddleware<Context: RequestContext>: RouterMiddleware {
 }
 
 /// One log line per request: method, path, status and time taken. Never the client's address,
-/// user agent or referrer, and never a query string, which may carry personal data.
+/// user agent or referrer, and never a query string, which may carry personal data. Refusals
+/// raised as errors (a 403, a 413) are logged with their status like any other answer.
+///
+/// The tip line (`/tips…`) is not logged at all: a line with the time of a request there would
+/// say when a source was in touch.
 struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard !TipLinePaths.contains(request.uri.path) else { return try await next(request, context) }
         let start = ContinuousClock.now
-        let response = try await next(request, context)
+        do {
+            let response = try await next(request, context)
+            log(request, status: response.status.code, since: start, logger: context.logger)
+            return response
+        } catch let error as HTTPResponseError {
+            log(request, status: error.status.code, since: start, logger: context.logger)
+            throw error
+        } catch {
+            log(request, status: 500, since: start, logger: context.logger)
+            throw error
+        }
+    }
+
+    private func log(_ request: Request, status: Int, since start: ContinuousClock.Instant, logger: Logger) {
         let elapsed = ContinuousClock.now - start
-        context.logger.info(
+        logger.info(
             "request",
             metadata: [
                 "masthead.http.method": "\(request.method)",
                 "masthead.http.path": "\(LoggedPath.redacted(request.uri.path))",
-                "masthead.http.status": "\(response.status.code)",
+                "masthead.http.status": "\(status)",
                 "masthead.http.ms": "\(elapsed.components.attoseconds / 1_000_000_000_000_000 + elapsed.components.seconds * 1000)",
             ])
-        return response
+    }
+}
+
+/// The tip line's addresses, which no log names.
+enum TipLinePaths {
+    static func contains(_ path: String) -> Bool {
+        path == "/tips" || path.hasPrefix("/tips/")
     }
 }
 
@@ -71,15 +100,19 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
     let consent: ConsentPolicy
     /// The policy for readers who granted nothing (most pages served): made once, not per response.
     private let closed: String
+    /// Whether the site is served over HTTPS: then browsers are told to use nothing else (HSTS).
+    let https: Bool
 
-    init(consent: ConsentPolicy) {
+    init(consent: ConsentPolicy, https: Bool = false) {
         self.consent = consent
+        self.https = https
         closed = consent.contentSecurityPolicy(for: ConsentState(decided: false, granted: [], privacySignal: false, consentID: nil))
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
         response.headers[.xContentTypeOptions] = "nosniff"
+        if https { response.headers[.strictTransportSecurity] = "max-age=31536000" }
         if response.headers[.referrerPolicy] == nil { response.headers[.referrerPolicy] = "strict-origin-when-cross-origin" }
         // Pages that set their own policy (the newsroom's, the tip line's) keep it.
         if response.headers[.contentType]?.hasPrefix("text/html") == true || response.status == .notModified {
@@ -96,6 +129,7 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
 extension HTTPField.Name {
     static let referrerPolicy = HTTPField.Name("Referrer-Policy")!
     static let xFrameOptions = HTTPField.Name("X-Frame-Options")!
+    static let strictTransportSecurity = HTTPField.Name("Strict-Transport-Security")!
 }
 
 /// Paths as logs may show them: secrets in addresses (set-password links, preview links) cut out.

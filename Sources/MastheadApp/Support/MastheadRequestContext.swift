@@ -37,7 +37,12 @@ public struct MastheadRequestContext: RequestContext {
 /// that is not itself a trusted proxy. Used in memory only; never logged or stored.
 public enum ClientAddress {
     public static func name(of address: SocketAddress?) -> String {
-        address?.ipAddress ?? "unknown"
+        name(of: address?.ipAddress ?? "unknown")
+    }
+
+    /// The name limits count an address under: IPv4 as it is, IPv6 by its /64 network.
+    public static func name(of address: String) -> String {
+        NetworkAddress(address)?.rateLimitName ?? address
     }
 
     /// The client's address for a peer and its `X-Forwarded-For` header, given the trusted proxies.
@@ -60,8 +65,8 @@ struct ClientAddressMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard !trusted.isEmpty else { return try await next(request, context) }
         var context = context
-        context.clientName = ClientAddress.resolve(
-            peer: context.clientName, forwardedFor: request.headers[HTTPField.Name("X-Forwarded-For")!], trusted: trusted)
+        context.clientName = ClientAddress.name(of: ClientAddress.resolve(
+            peer: context.remoteAddress?.ipAddress ?? "unknown", forwardedFor: request.headers[HTTPField.Name("X-Forwarded-For")!], trusted: trusted))
         return try await next(request, context)
     }
 }

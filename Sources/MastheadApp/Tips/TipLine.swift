@@ -13,6 +13,9 @@ import Synchronization
 public struct TipLimits: Sendable {
     public var maxFiles = 5
     public var maxFileBytes = 10 * 1_048_576
+    /// The largest picture accepted, in pixels: decoding costs memory and time in proportion,
+    /// and anyone may send one.
+    public var maxImagePixels = 25_000_000
     public var maxTextCharacters = 50_000
     /// Submissions (new tips, follow-ups and receipt checks) one client may make per hour.
     public var perClientPerHour = 30
@@ -36,7 +39,7 @@ public final class TipLine: Sendable {
     let onionAddress: String?
     private let formKey = SymmetricKey(size: .bits256)
     private let usedForms = Mutex<[String: Date]>([:])
-    private let clients = Mutex<(day: Int, key: SymmetricKey, counts: [Data: [Date]])>((-1, SymmetricKey(size: .bits256), [:]))
+    private let clients: ClientRateLimit
     /// Private keys editors unlocked with the passphrase, by session, for `unlockLifetime`.
     private let unlocked = Mutex<[String: (key: TipCrypto.PrivateKey, until: Date)]>([:])
     static let unlockLifetime: TimeInterval = 30 * 60
@@ -44,6 +47,7 @@ public final class TipLine: Sendable {
     public init(store: Store, limits: TipLimits, onionAddress: String?) {
         self.store = store
         self.limits = limits
+        self.clients = ClientRateLimit(perHour: limits.perClientPerHour)
         self.onionAddress = onionAddress
     }
 
@@ -85,16 +89,7 @@ public final class TipLine: Sendable {
     /// Counts one submission for the client; refuses past the hourly limit. The client is kept
     /// only as a keyed hash whose key is replaced every day, in memory.
     func allow(client: String, now: Date = .now) -> Bool {
-        clients.withLock { state in
-            let day = Int(now.timeIntervalSince1970 / 86_400)
-            if day != state.day { state = (day, SymmetricKey(size: .bits256), [:]) }
-            let name = Data(HMAC<SHA256>.authenticationCode(for: Data(client.utf8), using: state.key))
-            var times = (state.counts[name] ?? []).filter { now.timeIntervalSince($0) < 3600 }
-            guard times.count < limits.perClientPerHour else { return false }
-            times.append(now)
-            state.counts[name] = times
-            return true
-        }
+        clients.allow(client, now: now)
     }
 
     // MARK: Sealing
@@ -106,25 +101,32 @@ public final class TipLine: Sendable {
     }
 
     /// Files as they will be sealed: images without their metadata, other files as sent (flagged).
-    func attachments(_ files: [UploadedFile]) throws -> [TipAttachment] {
+    /// Images are decoded on the blocking-work threads within the process's image limiter, so a
+    /// burst of anonymous uploads waits its turn instead of stalling every reader.
+    func attachments(_ files: [UploadedFile]) async throws -> [TipAttachment] {
         guard files.count <= limits.maxFiles else { throw TipRefusal.tooManyFiles(limits.maxFiles) }
-        return try files.map { file in
-            guard file.data.count <= limits.maxFileBytes else { throw TipRefusal.fileTooLarge(file.filename, limits.maxFileBytes) }
+        var attachments: [TipAttachment] = []
+        for file in files {
+            guard file.size <= limits.maxFileBytes else { throw TipRefusal.fileTooLarge(file.filename, limits.maxFileBytes) }
             let name = Self.safeName(file.filename)
-            if ImageFormat.sniff(file.data.prefix(64)) != nil {
-                guard let header = ImageRenderer.header(of: file.data), header.width * header.height <= 60_000_000 else {
-                    throw TipRefusal.badImage(name)
-                }
-                do {
-                    let cleaned = try ImageRenderer.withoutMetadata(file.data)
-                    let base = (name as NSString).deletingPathExtension
-                    return TipAttachment(name: base + "." + cleaned.format.fileExtension, type: cleaned.format.mediaType, data: cleaned.data, metadataRemoved: true)
-                } catch {
-                    throw TipRefusal.badImage(name)
-                }
+            let data = try file.contents()
+            guard ImageFormat.sniff(data.prefix(64)) != nil else {
+                attachments.append(TipAttachment(name: name, type: "application/octet-stream", data: data, metadataRemoved: false))
+                continue
             }
-            return TipAttachment(name: name, type: "application/octet-stream", data: file.data, metadataRemoved: false)
+            let maxPixels = limits.maxImagePixels
+            let cleaned = try await BlockingWork.image { () throws(TipRefusal) -> EncodedImage in
+                guard let header = ImageRenderer.header(of: data), header.width * header.height <= maxPixels,
+                      max(header.width, header.height) <= 20_000 else {
+                    throw TipRefusal.imageTooLarge(name, maxPixels / 1_000_000)
+                }
+                do { return try ImageRenderer.withoutMetadata(data) } catch { throw TipRefusal.badImage(name) }
+            }
+            let base = (name as NSString).deletingPathExtension
+            attachments.append(TipAttachment(
+                name: base + "." + cleaned.format.fileExtension, type: cleaned.format.mediaType, data: cleaned.data, metadataRemoved: true))
         }
+        return attachments
     }
 
     /// A file name without folders or odd characters, at most 100 characters.
@@ -222,6 +224,7 @@ enum TipRefusal: Error, Equatable {
     case tooManyFiles(Int)
     case fileTooLarge(String, Int)
     case badImage(String)
+    case imageTooLarge(String, Int)
 
     var message: String {
         switch self {
@@ -234,6 +237,7 @@ enum TipRefusal: Error, Equatable {
         case .tooManyFiles(let limit): "Attach at most \(limit) files."
         case .fileTooLarge(let name, let limit): "“\(name)” is larger than \(limit / 1_048_576) MB."
         case .badImage(let name): "“\(name)” looks like an image but cannot be read; it was not accepted."
+        case .imageTooLarge(let name, let megapixels): "“\(name)” is a picture of more than \(megapixels) megapixels; send a smaller copy."
         }
     }
 }

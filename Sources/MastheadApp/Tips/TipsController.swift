@@ -50,7 +50,7 @@ struct TipsController: Sendable {
         let contact = String(form["contact"].prefix(500))
         do {
             if let refusal = await tips.useFormToken(form["token"]) { throw refusal }
-            let content = try content(text: text, contact: contact, form: form)
+            let content = try await content(text: text, contact: contact, form: form)
             let receipt = try await tips.submit(content)
             let view = TipReceiptView(
                 frame: try await frame("Your tip was sent", "Keep your receipt.", "/tips/"), receipt: receipt.description, wordCount: receipt.words.count)
@@ -89,7 +89,7 @@ struct TipsController: Sendable {
         }
         do {
             if let refusal = await tips.useFormToken(form["token"]) { throw refusal }
-            let content = try content(text: form.raw("message").replacingOccurrences(of: "\r\n", with: "\n"), contact: "", form: form)
+            let content = try await content(text: form.raw("message").replacingOccurrences(of: "\r\n", with: "\n"), contact: "", form: form)
             try await tips.followUp(content, thread: found.thread, lookup: found.lookup)
             return try await conversationPage(found: found, receipt: receipt.description, sent: true, error: nil)
         } catch let refusal as TipRefusal {
@@ -99,14 +99,16 @@ struct TipsController: Sendable {
 
     // MARK: Helpers
 
-    private func content(text: String, contact: String, form: FormData) throws -> TipContent {
+    private func content(text: String, contact: String, form: FormData) async throws -> TipContent {
         guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw TipRefusal.emptyMessage }
         guard text.count <= tips.limits.maxTextCharacters else { throw TipRefusal.messageTooLong(tips.limits.maxTextCharacters) }
-        return TipContent(text: text, contact: contact, attachments: try tips.attachments(form.fileLists["files"] ?? []))
+        return TipContent(text: text, contact: contact, attachments: try await tips.attachments(form.fileLists["files"] ?? []))
     }
 
     private func readForm(_ request: Request) async throws -> FormData {
-        try await FormData.read(request, limit: tips.limits.maxFiles * tips.limits.maxFileBytes + 1_048_576)
+        // In memory: nothing a source sends may touch the disk before it is sealed.
+        try await FormData.read(
+            request, limits: FormLimits(bodyBytes: tips.limits.maxFiles * tips.limits.maxFileBytes + 1_048_576, fieldBytes: 1_048_576))
     }
 
     private func conversationPage(

@@ -62,6 +62,11 @@ public struct WebhookNotifier: Sendable {
 /// the hook's secret (`Masthead-Signature: t=<unix time>,v1=<hex of HMAC(secret, "<t>.<body>")>`),
 /// no redirects followed, 10 seconds at most. Anything but a 2xx is retried with growing pauses;
 /// after the last, the delivery is marked failed in the admin's log (and can be retried there).
+///
+/// The hook's host is resolved here and every address it gives is checked before connecting:
+/// loopback, private, link-local (cloud metadata services), unique-local and other non-public
+/// addresses are refused unless `webhooks_allow_private` allows them, and the connection goes to
+/// the very address that was checked (no second lookup an attacker's DNS could answer differently).
 public struct WebhookDispatcher: Service {
     let store: Store
     let logger: Logger
@@ -69,22 +74,27 @@ public struct WebhookDispatcher: Service {
     /// Pauses before each retry, in seconds: 7 attempts over about 8½ hours.
     var backoff: [TimeInterval] = [10, 60, 300, 1800, 7200, 21600]
     var timeout: TimeAmount = .seconds(10)
+    var connectTimeout: TimeAmount = .seconds(5)
+    /// Whether hooks may point at non-public addresses.
+    let allowPrivateAddresses: Bool
 
-    public init(store: Store, logger: Logger, backoff: [TimeInterval] = [10, 60, 300, 1800, 7200, 21600]) {
+    public init(
+        store: Store, logger: Logger, backoff: [TimeInterval] = [10, 60, 300, 1800, 7200, 21600], allowPrivateAddresses: Bool = false,
+        connectTimeout: TimeAmount = .seconds(5)
+    ) {
         self.store = store
         self.logger = logger
         self.backoff = backoff
+        self.allowPrivateAddresses = allowPrivateAddresses
+        self.connectTimeout = connectTimeout
     }
 
     public func run() async throws {
-        let client = HTTPClient(
-            eventLoopGroup: HTTPClient.defaultEventLoopGroup,
-            configuration: .init(redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: timeout)))
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 for delivery in try await store.dueDeliveries() {
                     guard try await store.claimDelivery(id: delivery.id, until: .now.addingTimeInterval(60)) else { continue }
-                    await send(delivery, with: client)
+                    await send(delivery)
                 }
             } catch {
                 if Task.isCancelled || Task.isShuttingDownGracefully { break }
@@ -92,28 +102,40 @@ public struct WebhookDispatcher: Service {
             }
             try? await Task.sleep(for: interval)
         }
-        try? await client.shutdown()
     }
 
-    public func send(_ delivery: WebhookDelivery, with client: HTTPClient) async {
-        let timestamp = String(Int(Date.now.timeIntervalSince1970))
-        var request = HTTPClientRequest(url: delivery.url)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "User-Agent", value: "Masthead-Webhooks/1")
-        request.headers.add(name: "Masthead-Event", value: delivery.event)
-        request.headers.add(name: "Masthead-Delivery", value: String(delivery.id))
-        request.headers.add(name: "Masthead-Signature", value: "t=\(timestamp),v1=\(Self.signature(delivery.payload, timestamp: timestamp, secret: delivery.secret))")
-        request.body = .bytes(ByteBuffer(string: delivery.payload))
+    /// Why a hook's address may not be used, or nil with the address to connect to.
+    func vet(_ url: String) async -> Result<NetworkAddress, WebhookRefusal> {
+        guard let host = URL(string: url)?.host, !host.isEmpty else { return .failure(.init(message: "the address has no host")) }
+        let addresses = (try? await BlockingWork.run { NetworkAddress.resolve(host) }) ?? []
+        guard let first = addresses.first else { return .failure(.init(message: "\(host) cannot be resolved")) }
+        if !allowPrivateAddresses, let inner = addresses.first(where: { !$0.isPublic }) {
+            return .failure(.init(message: "refused: \(host) resolves to \(inner), which is not a public internet address (see webhooks_allow_private)"))
+        }
+        return .success(first)
+    }
+
+    public func send(_ delivery: WebhookDelivery) async {
         var status: Int?
         var failure: String?
-        do {
-            let response = try await client.execute(request, timeout: timeout)
-            status = Int(response.status.code)
-            _ = try? await response.body.collect(upTo: 64 * 1024)
-            if !(200..<300).contains(Int(response.status.code)) { failure = "answered \(response.status.code) \(response.status.reasonPhrase)" }
-        } catch {
-            failure = "\(error)"
+        switch await vet(delivery.url) {
+        case .failure(let refusal):
+            failure = refusal.message
+        case .success(let address):
+            let host = URL(string: delivery.url)?.host ?? ""
+            var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, timeout: .init(connect: connectTimeout, read: timeout))
+            // Connect to the checked address; the hook's name still goes in Host and TLS.
+            configuration.dnsOverride = [host: address.description]
+            let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+            do {
+                let response = try await client.execute(request(for: delivery), timeout: timeout)
+                status = Int(response.status.code)
+                _ = try? await response.body.collect(upTo: 64 * 1024)
+                if !(200..<300).contains(Int(response.status.code)) { failure = "answered \(response.status.code) \(response.status.reasonPhrase)" }
+            } catch {
+                failure = "\(error)"
+            }
+            try? await client.shutdown()
         }
         let delivered = failure == nil
         let retryAt = delivered || delivery.attempts >= backoff.count ? nil : Date.now.addingTimeInterval(backoff[delivery.attempts])
@@ -130,8 +152,26 @@ public struct WebhookDispatcher: Service {
         }
     }
 
+    private func request(for delivery: WebhookDelivery) -> HTTPClientRequest {
+        let timestamp = String(Int(Date.now.timeIntervalSince1970))
+        var request = HTTPClientRequest(url: delivery.url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "Masthead-Webhooks/1")
+        request.headers.add(name: "Masthead-Event", value: delivery.event)
+        request.headers.add(name: "Masthead-Delivery", value: String(delivery.id))
+        request.headers.add(name: "Masthead-Signature", value: "t=\(timestamp),v1=\(Self.signature(delivery.payload, timestamp: timestamp, secret: delivery.secret))")
+        request.body = .bytes(ByteBuffer(string: delivery.payload))
+        return request
+    }
+
     /// Hex HMAC-SHA256 of `"<timestamp>.<body>"` under `secret`.
     static func signature(_ body: String, timestamp: String, secret: String) -> String {
         Array(HMAC<SHA256>.authenticationCode(for: Data("\(timestamp).\(body)".utf8), using: SymmetricKey(data: Data(secret.utf8)))).hexEncoded
     }
+}
+
+/// Why a webhook's address was not used.
+struct WebhookRefusal: Error {
+    var message: String
 }
