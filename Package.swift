@@ -94,7 +94,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MastheadAppTests",
-            dependencies: ["MastheadApp", "MastheadTesting", .product(name: "HummingbirdTesting", package: "hummingbird")]
+            dependencies: ["MastheadApp", "MastheadTesting", "MastheadRendering", .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
     ],
     swiftLanguageModes: [.v6]

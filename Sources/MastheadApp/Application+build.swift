@@ -95,6 +95,10 @@ public func buildRouter(site: Site) -> Router<MastheadRequestContext> {
     router.add(middleware: ReadOnlyAPIMiddleware())
     router.add(middleware: ErrorPageMiddleware(store: site.store, theme: site.theme, views: site.views))
     router.add(middleware: AdminAPIFallbackMiddleware())
+    router.add(middleware: StaticFolderMiddleware(folders: [
+        ("/admin/assets/", site.adminTemplates.assetsDirectory), ("/assets/", site.theme.assetsDirectory),
+        ("/media/", site.configuration.mediaDirectory),
+    ]))
     router.add(middleware: FileMiddleware(
         site.adminTemplates.assetsDirectory, urlBasePath: "/admin/assets",
         cacheControl: .init([(MediaType(type: .any), [.public, .maxAge(31_536_000), .immutable])]), logger: site.logger))

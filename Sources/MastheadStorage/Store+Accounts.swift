@@ -286,6 +286,30 @@ extension Store {
         }
     }
 
+    /// How many API keys each account has.
+    public func apiKeyCounts() async throws -> [Int64: Int] {
+        var counts: [Int64: Int] = [:]
+        for row in try await engine.reader.raw("SELECT user_id, COUNT(*) AS n FROM api_key GROUP BY user_id").all() {
+            counts[try row.decode(column: "user_id", as: Int64.self)] = try row.decode(column: "n", as: Int.self)
+        }
+        return counts
+    }
+
+    /// A one-time password reset link for `userID`, made in the same transaction that ends the
+    /// account's sessions and revokes its API keys.
+    public func resetAccess(userID: Int64, lifetime: TimeInterval, now: Date = .now) async throws -> String {
+        let token = SecretToken.make()
+        try await engine.write { db in
+            try await db.raw("DELETE FROM user_session WHERE user_id = \(bind: userID)").run()
+            try await db.raw("DELETE FROM api_key WHERE user_id = \(bind: userID)").run()
+            try await db.raw("""
+                INSERT INTO user_token (token_hash, user_id, purpose, expires_at)
+                VALUES (\(bind: Self.hash(token)), \(bind: userID), 'reset', \(bind: now.addingTimeInterval(lifetime).epochSeconds))
+                """).run()
+        }
+        return token
+    }
+
     /// Revokes (deletes) the key `id` of `userID`; false when there is no such key.
     @discardableResult
     public func revokeAPIKey(id: Int64, userID: Int64) async throws -> Bool {

@@ -185,7 +185,9 @@ extension Store {
                         ON CONFLICT (slug) DO UPDATE SET article_id = excluded.article_id
                         """).run()
                 }
-                try await db.raw("DELETE FROM article_old_slug WHERE slug = \(bind: content.slug)").run()
+                // Taking back one of its own old slugs ends that redirect; another story's old address
+                // keeps redirecting until a story that holds it is published (see applyWorkflow).
+                try await db.raw("DELETE FROM article_old_slug WHERE slug = \(bind: content.slug) AND article_id = \(bind: id)").run()
                 try await db.raw("""
                     UPDATE article SET slug = \(bind: content.slug), title = \(bind: content.title), summary = \(bind: content.summary),
                       body_markdown = \(bind: content.bodyMarkdown), body_html = \(bind: bodyHTML), section_id = \(bind: content.sectionID),
@@ -201,7 +203,6 @@ extension Store {
                 try await db.raw("DELETE FROM article_tag WHERE article_id = \(bind: id)").run()
             } else {
                 newVersion = 1
-                try await db.raw("DELETE FROM article_old_slug WHERE slug = \(bind: content.slug)").run()
                 guard let row = try await db.raw("""
                     INSERT INTO article (slug, title, summary, body_markdown, body_html, section_id, status, published_at, image_source,
                       image_alt, image_caption, image_credit, image_width, image_height, image_placeholder, disclaimer, seo_title,
@@ -281,6 +282,10 @@ extension Store {
                   modified_at = \(bind: now.epochSeconds), modified_by = \(bind: user.id)
                 WHERE id = \(bind: articleID)
                 """).run()
+            // A story published at an address another story once had takes it over for good.
+            if newStatus == .published {
+                try await db.raw("DELETE FROM article_old_slug WHERE slug = (SELECT slug FROM article WHERE id = \(bind: articleID))").run()
+            }
         }
         guard let summary = try await articleSummary(id: articleID) else { throw MastheadError(.notFound, "there is no article \(articleID)") }
         return summary
@@ -299,6 +304,7 @@ extension Store {
                 // Re-checked inside the transaction: another instance may have published it already.
                 guard try await db.raw("SELECT id FROM article WHERE id = \(bind: id) AND status = 'scheduled' AND published_at <= \(bind: now.epochSeconds)").first() != nil else { continue }
                 try await db.raw("UPDATE article SET status = 'published', modified_at = \(bind: now.epochSeconds) WHERE id = \(bind: id)").run()
+                try await db.raw("DELETE FROM article_old_slug WHERE slug = (SELECT slug FROM article WHERE id = \(bind: id))").run()
                 done.append(id)
             }
             return done

@@ -131,14 +131,15 @@ struct TipsCommand: AsyncParsableCommand {
                     }
                     opened += 1
                     print("== Tip \(thread.id), received \(thread.receivedDay) — message \(index + 1) (\(message.fromSource ? "from the source" : "our reply"), \(message.day))")
-                    print(content.text)
-                    if !content.contact.isEmpty { print("Contact: \(content.contact)") }
+                    // What sources write is shown, never obeyed by the terminal.
+                    print(TerminalText.safe(content.text))
+                    if !content.contact.isEmpty { print("Contact: \(TerminalText.safe(content.contact))") }
                     for (number, file) in content.attachments.enumerated() {
                         let folder = "\(files)/tip-\(thread.id)"
                         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
                         let path = "\(folder)/\(index + 1)-\(number + 1)-\(file.name)"
                         try file.data.write(to: URL(fileURLWithPath: path))
-                        print("Attachment: \(path)\(file.metadataRemoved ? " (image; metadata removed)" : " (kept as sent; may carry metadata)")")
+                        print("Attachment: \(TerminalText.safe(path))\(file.metadataRemoved ? " (image; metadata removed)" : " (kept as sent; may carry metadata)")")
                     }
                     print("")
                 }

@@ -84,7 +84,8 @@ struct UserCommand: AsyncParsableCommand {
                     print("New password set for \(user.email).")
                 } else {
                     try await site.store.clearLoginFailures(email: user.email)
-                    let token = try await site.store.createUserToken(userID: user.id, purpose: "reset", lifetime: 86_400)
+                    // Its sessions and API keys end now: a reset means the account may be in other hands.
+                    let token = try await site.store.resetAccess(userID: user.id, lifetime: 86_400)
                     print(configuration.site.absoluteURL("/admin/set-password/\(token)/"))
                 }
             }

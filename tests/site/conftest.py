@@ -157,10 +157,11 @@ def csrf_of(session, url):
     return re.search(r'name="csrf" value="([^"]+)"', session.get(url).text).group(1)
 
 
-def admin_key(site, email, name="Tests"):
-    """An Admin API key for the account, made on its account page."""
-    session = session_for(site, email)
-    page = session.post(site.base + "/admin/account/keys/", data={"csrf": csrf_of(session, site.base + "/admin/account/"), "name": name})
+def admin_key(site, email, name="Tests", password=PASSWORD):
+    """An Admin API key for the account, made on its account page (which asks for the password again)."""
+    session = session_for(site, email, password)
+    page = session.post(site.base + "/admin/account/keys/", data={
+        "csrf": csrf_of(session, site.base + "/admin/account/"), "name": name, "password": password})
     return re.search(r'aria-label="New API key" value="([^"]+)"', page.text).group(1)
 
 

@@ -48,6 +48,13 @@ struct AdminManagement: Sendable {
         router.post("/admin/users") { request, context in try await addUser(request, context) }
         router.post("/admin/users/:id") { _, context in try await updateUser(context) }
         router.post("/admin/users/:id/reset") { request, context in try await resetLink(request, context) }
+        router.post("/admin/users/:id/keys/revoke") { _, context in
+            let me = try AdminController.user(context, atLeast: .admin)
+            guard let other = try await store.user(id: try AdminController.id(context)) else { throw HTTPError(.notFound) }
+            guard me.canManage(other) else { throw HTTPError(.forbidden, message: "You may not change this account.") }
+            try await store.revokeAPIKeys(userID: other.id)
+            return AdminPages.redirect("/admin/users/", notice: "keys-revoked")
+        }
 
         router.get("/admin/account") { request, context in try await account(request, context) }
         router.post("/admin/account/password") { request, context in try await changePassword(request, context) }
@@ -136,10 +143,12 @@ struct AdminManagement: Sendable {
     private func users(_ request: Request, _ context: Context, invite: (email: String, link: String)? = nil, error: String? = nil, status: HTTPResponse.Status = .ok) async throws -> Response {
         let me = try AdminController.user(context, atLeast: .admin)
         let users = try await store.users()
+        let keyCounts = try await store.apiKeyCounts()
         var values: [String: Any] = [
             "users": users.map { user -> [String: Any] in
                 [
                     "id": user.id, "name": user.name, "email": user.email, "roleLabel": user.role.label, "disabled": user.isDisabled,
+                    "keyCount": keyCounts[user.id] ?? 0,
                     "hasPassword": user.hasPassword, "canManage": me.canManage(user), "csrf": context.session?.csrfToken ?? "",
                     "roles": AdminPages.options(me.role.assignableRoles, value: \.rawValue, label: \.label) { $0 == user.role },
                 ]
@@ -182,7 +191,9 @@ struct AdminManagement: Sendable {
         let me = try AdminController.user(context, atLeast: .admin)
         guard let other = try await store.user(id: try AdminController.id(context)) else { throw HTTPError(.notFound) }
         guard me.canManage(other) else { throw HTTPError(.forbidden, message: "You may not reset this account's password.") }
-        let token = try await store.createUserToken(userID: other.id, purpose: "reset", lifetime: Self.resetLifetime)
+        // A reset is what an admin does when an account may be in other hands: its sessions and
+        // API keys end now, not when the new password is chosen.
+        let token = try await store.resetAccess(userID: other.id, lifetime: Self.resetLifetime)
         return try await users(request, context, invite: (other.email, newsroom.site.settings.current.absoluteURL("/admin/set-password/\(token)/")))
     }
 
@@ -220,6 +231,13 @@ struct AdminManagement: Sendable {
 
     private func createKey(_ request: Request, _ context: Context) async throws -> Response {
         let me = try AdminController.user(context)
+        // A key acts as its owner without a session: the password is asked for again, so a
+        // borrowed or stolen session alone cannot mint one.
+        guard let stored = try await store.credentials(email: me.email)?.passwordHash,
+              try await newsroom.accounts.matches(context.form?.raw("password") ?? "", hash: stored)
+        else {
+            return try await account(request, context, error: "Your password is not right, so no key was made (Your password).", status: .unprocessableContent)
+        }
         do {
             let (key, _) = try await store.createAPIKey(userID: me.id, name: context.form?["name"] ?? "")
             return try await account(request, context, newKey: key)

@@ -13,7 +13,7 @@ enum AdminPages {
         "review": "Saved and sent for review.", "unpublished": "Unpublished: the article is a draft again.",
         "deleted": "The article was deleted.", "uploaded": "The image was uploaded.", "media-saved": "The image's words were saved.",
         "media-deleted": "The image was deleted.", "restored": "The revision was restored.", "corrected": "The note was appended to the article.",
-        "settings": "The settings were saved.", "password": "Your password was changed.", "key-revoked": "The key was revoked.",
+        "settings": "The settings were saved.", "password": "Your password was changed.", "key-revoked": "The key was revoked.", "keys-revoked": "The API keys of that account were revoked.",
         "user-saved": "The account was saved.", "section-saved": "The section was saved.", "section-deleted": "The section was deleted.",
         "tag-saved": "The tag was saved.", "tag-deleted": "The tag was deleted.", "author-saved": "The author profile was saved.",
         "author-deleted": "The author profile was deleted.", "signed-out": "You are signed out.", "webhook-removed": "The webhook was removed.", "retrying": "The delivery will be sent again within seconds.", "consent-deleted": "The records of that consent id were deleted.", "tips-unlocked": "The newsroom's key is unlocked for 30 minutes.",

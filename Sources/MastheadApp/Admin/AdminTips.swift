@@ -69,9 +69,9 @@ struct AdminTips: Sendable {
     }
 
     private func unlock(_ request: Request, _ context: Context) async throws -> Response {
-        try AdminController.user(context, atLeast: .editor)
+        let user = try AdminController.user(context, atLeast: .editor)
         do {
-            try await tips.unlock(session: context.session?.csrfToken ?? "", passphrase: context.form?.raw("passphrase") ?? "")
+            try await tips.unlock(session: context.session?.csrfToken ?? "", userID: user.id, passphrase: context.form?.raw("passphrase") ?? "")
         } catch let error as TipCryptoError {
             return try await inbox(request, context, error: "The key stays locked: \(error.description).", status: .unprocessableContent)
         } catch let refusal as TipRefusal {

@@ -127,10 +127,22 @@ public struct ContentImporter: Sendable {
         } catch let rejection as ImageRejection {
             throw MastheadError(.invalidInput, "\(name) refused: \(rejection.message)", location: location)
         }
+        // The copy is public under /media/: it goes there without the photo's metadata (GPS
+        // position, camera, times, comments), as uploads do.
+        let cleaned: EncodedImage
+        do {
+            cleaned = try ImageRenderer.publishable(try Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch let rejection as ImageRejection {
+            throw MastheadError(.invalidInput, "\(name) refused: \(rejection.message)", location: location)
+        }
         let relative = source.slug + "/" + Slug.make(from: ((path as NSString).lastPathComponent as NSString).deletingPathExtension)
-            + "." + image.format.fileExtension
-        try staged.stage(path, as: relative)
-        return (image, relative, placeholder)
+            + "." + cleaned.format.fileExtension
+        try staged.stage(cleaned.data, as: relative)
+        // A photo turned upright has its sides swapped.
+        var stored = image
+        stored.width = cleaned.width
+        stored.height = cleaned.height
+        return (stored, relative, placeholder)
     }
 
     private func stageImage(_ reference: String, for source: ArticleSource, into staged: StagedMedia) throws -> FeaturedImage {
@@ -156,7 +168,7 @@ final class StagedMedia {
         self.mediaDirectory = mediaDirectory
     }
 
-    func stage(_ source: String, as relative: String) throws {
+    func stage(_ data: Data, as relative: String) throws {
         let final = mediaDirectory + "/" + relative
         let temporary = final + ".importing"
         guard !staged.contains(where: { $0.final == final }) else { return }
@@ -164,9 +176,9 @@ final class StagedMedia {
         do {
             try manager.createDirectory(atPath: (final as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             if manager.fileExists(atPath: temporary) { try manager.removeItem(atPath: temporary) }
-            try manager.copyItem(atPath: source, toPath: temporary)
+            try data.write(to: URL(fileURLWithPath: temporary))
         } catch {
-            throw MastheadError(.storage, "cannot copy \(source) into the media folder: \(error.localizedDescription)")
+            throw MastheadError(.storage, "cannot write \(relative) into the media folder (is the disk full or read-only?): \(error.localizedDescription)")
         }
         staged.append((temporary, final))
     }

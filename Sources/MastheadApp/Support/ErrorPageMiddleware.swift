@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -145,13 +146,45 @@ enum LoggedPath {
 /// Addresses with empty segments (`//evil.example`, `/api//admin/`) are sent once to their
 /// single-slash form, before any route or guard sees them, so no check on a path prefix can be
 /// stepped around and no redirect can leave the site.
+///
+/// Encoded slashes, backslashes and NUL (`%2F`, `%5C`, `%00`) have no place in this site's
+/// addresses; decoded, they would make one (`/media/%2Fx` → `/media//x`), so they are refused.
 struct PathNormalizationMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
+        if Self.hasEncodedSeparator(request.uri.string.split(separator: "?", maxSplits: 1).first ?? "") {
+            throw HTTPError(.badRequest, message: "Addresses on this site never hold an encoded slash, backslash or NUL.")
+        }
         guard path.contains("//") else { return try await next(request, context) }
         var normal = "/" + path.split(separator: "/").joined(separator: "/")
         if path.hasSuffix("/"), normal != "/" { normal += "/" }
         let query = request.uri.query.map { "?" + $0 } ?? ""
         return Response(status: .movedPermanently, headers: [.location: normal + query])
+    }
+
+    static func hasEncodedSeparator(_ rawPath: Substring) -> Bool {
+        guard rawPath.contains("%") else { return false }
+        let upper = rawPath.uppercased()
+        return upper.contains("%2F") || upper.contains("%5C") || upper.contains("%00")
+    }
+}
+
+/// The folders served as files (`/assets/`, `/media/`, the newsroom's assets) answer only for
+/// files: a folder's address is not found (no listing, and none of the file server's redirects).
+struct StaticFolderMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// URL prefixes (with their trailing slash) and the folders they serve.
+    let folders: [(prefix: String, directory: String)]
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let path = request.uri.path
+        if let folder = folders.first(where: { path.hasPrefix($0.prefix) || path + "/" == $0.prefix }) {
+            let relative = path.dropFirst(min(path.count, folder.prefix.count))
+            var isDirectory: ObjCBool = false
+            if relative.isEmpty || relative.hasSuffix("/")
+                || FileManager.default.fileExists(atPath: folder.directory + "/" + relative, isDirectory: &isDirectory) && isDirectory.boolValue {
+                throw HTTPError(.notFound)
+            }
+        }
+        return try await next(request, context)
     }
 }

@@ -186,15 +186,37 @@ public final class TipLine: Sendable {
 
     // MARK: The newsroom's private key, unlocked per session
 
-    func unlock(session: String, passphrase: String, now: Date = .now) async throws {
+    /// Wrong passphrases per account: at most ``maxUnlockFailures`` in ``unlockFailureWindow``,
+    /// then unlocking is refused until the window has passed. Each guess costs 128 MiB of scrypt,
+    /// but a stolen editor session must not get to guess without end.
+    private let unlockFailures = Mutex<[Int64: [Date]]>([:])
+    static let maxUnlockFailures = 5
+    static let unlockFailureWindow: TimeInterval = 15 * 60
+
+    func unlock(session: String, userID: Int64, passphrase: String, now: Date = .now) async throws {
         guard let (publicKey, _, protected) = try await key(), let protected else { throw TipRefusal.keyOffline }
-        let key = try await NIOThreadPool.singleton.runIfActive { try TipCrypto.unprotect(protected, passphrase: passphrase) }
-        guard key.publicKey.rawRepresentation == publicKey.rawRepresentation else { throw TipCryptoError.wrongPassphrase }
-        unlocked.withLock { keys in
-            keys = keys.filter { $0.value.until > now }
-            keys[session] = (key, now.addingTimeInterval(Self.unlockLifetime))
+        let recent = unlockFailures.withLock { failures in
+            failures[userID] = (failures[userID] ?? []).filter { now.timeIntervalSince($0) < Self.unlockFailureWindow }
+            return failures[userID] ?? []
+        }
+        if recent.count >= Self.maxUnlockFailures, let first = recent.first {
+            throw TipRefusal.unlockLocked(until: first.addingTimeInterval(Self.unlockFailureWindow))
+        }
+        do {
+            let key = try await BlockingWork.run { try TipCrypto.unprotect(protected, passphrase: passphrase) }
+            guard key.publicKey.rawRepresentation == publicKey.rawRepresentation else { throw TipCryptoError.wrongPassphrase }
+            unlockFailures.withLock { _ = $0.removeValue(forKey: userID) }
+            unlocked.withLock { keys in
+                keys = keys.filter { $0.value.until > now }
+                keys[session] = (key, now.addingTimeInterval(Self.unlockLifetime))
+            }
+        } catch {
+            unlockFailures.withLock { $0[userID, default: []].append(now) }
+            throw error
         }
     }
+
+
 
     func lock(session: String) {
         _ = unlocked.withLock { $0.removeValue(forKey: session) }
@@ -225,6 +247,7 @@ enum TipRefusal: Error, Equatable {
     case fileTooLarge(String, Int)
     case badImage(String)
     case imageTooLarge(String, Int)
+    case unlockLocked(until: Date)
 
     var message: String {
         switch self {
@@ -237,6 +260,8 @@ enum TipRefusal: Error, Equatable {
         case .tooManyFiles(let limit): "Attach at most \(limit) files."
         case .fileTooLarge(let name, let limit): "“\(name)” is larger than \(limit / 1_048_576) MB."
         case .badImage(let name): "“\(name)” looks like an image but cannot be read; it was not accepted."
+        case .unlockLocked(let until):
+            "Too many wrong passphrases: unlocking is refused for \(max(1, Int(until.timeIntervalSinceNow / 60) + 1)) more minutes. Nothing was unlocked."
         case .imageTooLarge(let name, let megapixels): "“\(name)” is a picture of more than \(megapixels) megapixels; send a smaller copy."
         }
     }

@@ -20,8 +20,9 @@ final class SQLiteEngine: DatabaseEngine {
         self.writerConnection = writer
         self.readerConnection = reader
         self.logger = logger
-        self.writer = writer.sql()
-        self.reader = reader.sql()
+        // Queries are never logged: their bound values hold tokens, secrets and readers' searches.
+        self.writer = writer.sql(encoder: .init(), decoder: .init(), queryLogLevel: nil)
+        self.reader = reader.sql(encoder: .init(), decoder: .init(), queryLogLevel: nil)
     }
 
     /// Opens (creating if needed) the database file at `path`, and its folder.
