@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         // C libraries from Debian, each behind a small shim.
@@ -45,6 +46,13 @@ let package = Package(
             ]
         ),
         .target(
+            name: "MastheadForms",
+            dependencies: [
+                .product(name: "MultipartKit", package: "multipart-kit"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ]
+        ),
+        .target(
             name: "MastheadRendering",
             dependencies: ["MastheadCore", "MastheadImaging", .product(name: "Mustache", package: "swift-mustache")]
         ),
@@ -63,7 +71,7 @@ let package = Package(
         .target(
             name: "MastheadApp",
             dependencies: [
-                "MastheadCore", "MastheadStorage", "MastheadRendering", "MastheadImaging", "MastheadTips",
+                "MastheadCore", "MastheadStorage", "MastheadRendering", "MastheadImaging", "MastheadTips", "MastheadForms",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

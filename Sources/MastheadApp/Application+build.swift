@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import MastheadCore
 import MastheadRendering
@@ -137,6 +138,7 @@ public func buildApplication(site: Site, watchInterval: Duration = .milliseconds
     let configuration = site.configuration
     return Application(
         router: buildRouter(site: site),
+        server: .http1(configuration: httpLimits),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Masthead"),
         // Services stop in reverse order: the store closes last, after the final audience counts are in.
         services: [
@@ -151,6 +153,12 @@ public func buildApplication(site: Site, watchInterval: Duration = .milliseconds
         ],
         logger: site.logger)
 }
+
+/// Connections idle for 30 s are closed (a client that opens many and sends nothing ties up
+/// nothing for long); no header line over 16 KB, no more than 64 KB and 200 header fields in all.
+let httpLimits = HTTP1Channel.Configuration(
+    idleTimeout: .seconds(30),
+    httpDecoderConfiguration: .init(maxHeaderFieldSize: 16 * 1024, maxHeaderListSize: 64 * 1024, maxHeaderFieldCount: 200))
 
 /// `/healthz`: 200 with the schema and content versions when the store answers, 503 when not.
 struct HealthController: Sendable {

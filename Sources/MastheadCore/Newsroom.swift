@@ -147,8 +147,14 @@ public struct ArticleContent: Sendable, Hashable, Codable {
         guard Slug.isValid(content.slug) else {
             throw MastheadError(.invalidInput, "'\(content.slug)' is not a valid slug: use lower-case letters, digits and hyphens", location: .init(field: "slug"))
         }
-        content.tagNames = tagNames.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
-        for tag in content.tagNames where Slug.make(from: tag).isEmpty || tag.count > 100 {
+        content.title = try PlainText.checked(content.title, field: "title", label: "the headline", maxLength: 300)
+        content.summary = try PlainText.checked(content.summary, field: "summary", label: "the dek", maxLength: 1_000, multiline: true)
+        content.seoTitle = try PlainText.checked(content.seoTitle, field: "seo_title", label: "the search headline", maxLength: 300)
+        content.seoDescription = try PlainText.checked(content.seoDescription, field: "seo_description", label: "the search description", maxLength: 1_000)
+        guard tagNames.count <= 50 else { throw MastheadError(.invalidInput, "an article may have at most 50 tags", location: .init(field: "tags")) }
+        guard authorIDs.count <= 20 else { throw MastheadError(.invalidInput, "an article may have at most 20 authors", location: .init(field: "authors")) }
+        content.tagNames = try tagNames.map { try PlainText.checked($0, field: "tags", label: "a tag", maxLength: 100) }.filter { !$0.isEmpty }
+        for tag in content.tagNames where Slug.make(from: tag).isEmpty {
             throw MastheadError(.invalidInput, "'\(tag)' cannot be a tag", location: .init(field: "tags"))
         }
         var seenTags = Set<String>()
@@ -156,6 +162,9 @@ public struct ArticleContent: Sendable, Hashable, Codable {
         var seenAuthors = Set<Int64>()
         content.authorIDs = authorIDs.filter { seenAuthors.insert($0).inserted }
         if let image = content.image {
+            content.image?.alt = try PlainText.checked(image.alt, field: "image_alt", label: "the image's alt text", maxLength: 1_000)
+            content.image?.caption = try PlainText.checked(image.caption, field: "image_caption", label: "the caption", maxLength: 2_000, multiline: true)
+            content.image?.credit = try PlainText.checked(image.credit, field: "image_credit", label: "the credit", maxLength: 300)
             guard !image.alt.trimmingCharacters(in: .whitespaces).isEmpty else {
                 throw MastheadError(.invalidInput, "the featured image needs alt text describing it for readers who cannot see it", location: .init(field: "image_alt"))
             }

@@ -17,6 +17,14 @@ public struct LoginFailures: Sendable, Equatable {
 
 /// Random secrets for links and cookies: 32 bytes from the system's generator, URL-safe.
 public enum SecretToken {
+    /// Whether `text` could be a token this site made: URL-safe base64 of a sensible length.
+    /// Anything else sent back by a client (a cookie, a form field) is not reused.
+    public static func isWellFormed(_ text: String) -> Bool {
+        (16...128).contains(text.utf8.count) && text.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || byte == 0x2D || byte == 0x5F
+        }
+    }
+
     public static func make(bytes: Int = 32) -> String {
         var generator = SystemRandomNumberGenerator()
         return (0..<bytes).map { _ in UInt8.random(in: 0...255, using: &generator) }.base64URLEncoded
@@ -353,7 +361,12 @@ extension Store {
 
     /// Stores settings changed in the admin; pages are rendered again with them.
     public func saveSiteSettings(_ values: [String: String]) async throws {
-        try await writeContent { db in
+        let limits = ["title": 200, "tagline": 300, "tip_prompt": 500, "disclaimer": 2_000]
+        var values = values
+        for (name, value) in values {
+            values[name] = try PlainText.checked(value, field: name, label: "'\(name)'", maxLength: limits[name] ?? 2_000, multiline: name == "disclaimer")
+        }
+        try await writeContent { [values] db in
             for (name, value) in values.sorted(by: { $0.key < $1.key }) {
                 try await db.raw("""
                     INSERT INTO site_setting (name, value) VALUES (\(bind: name), \(bind: value))

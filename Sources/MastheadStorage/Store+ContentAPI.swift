@@ -3,22 +3,6 @@ import Foundation
 import MastheadCore
 import SQLKit
 
-/// A condition from the Content API's `filter` (Ghost's NQL, the common cases): on tags, authors,
-/// slug, id, section and publication time; combined with `+` (and) and `,` (or).
-public indirect enum ArticleCondition: Sendable, Equatable {
-    case tag(String)
-    case primaryTag(String)
-    case author(String)
-    case primaryAuthor(String)
-    case slug(String)
-    case id(Int64)
-    case section(String)
-    case publishedAt(String, Date)
-    case not(ArticleCondition)
-    case all([ArticleCondition])
-    case any([ArticleCondition])
-}
-
 extension Store {
     /// Published articles matching `condition`, in `order`, a page of them, and how many match.
     public func contentArticles(
@@ -95,8 +79,7 @@ extension Store {
 
     /// Creates a Content API key named `name` and returns it; only its hash is stored.
     public func createContentKey(name: String) async throws -> String {
-        let name = name.trimmingCharacters(in: .whitespaces)
-        guard !name.isEmpty else { throw MastheadError(.invalidInput, "a key needs a name, e.g. 'Mobile app'", location: .init(field: "name")) }
+        let name = try PlainText.checked(name, field: "name", label: "the key's name (e.g. 'Mobile app')", maxLength: 100, required: true)
         let key = (0..<13).map { _ in UInt8.random(in: 0...255) }.hexEncoded
         try await engine.write { db in
             try await db.raw(

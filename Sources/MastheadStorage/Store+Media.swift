@@ -37,7 +37,10 @@ extension Store {
         """
 
     public func addMedia(_ item: NewMedia, uploadedBy userID: Int64?, now: Date = .now) async throws -> MediaItem {
-        let id = try await engine.write { db in
+        var checked = item
+        (checked.alt, checked.caption, checked.credit) = try Self.checkedWords(alt: item.alt, caption: item.caption, credit: item.credit)
+        let id = try await engine.write { [checked] db in
+            let item = checked
             guard let row = try await db.raw("""
                 INSERT INTO media (path, original_name, format, width, height, bytes, alt, caption, credit, placeholder, uploaded_by, created_at)
                 VALUES (\(bind: item.path), \(bind: item.originalName), \(bind: item.format), \(bind: item.width), \(bind: item.height),
@@ -69,6 +72,7 @@ extension Store {
     }
 
     public func updateMedia(id: Int64, alt: String, caption: String, credit: String) async throws {
+        let (alt, caption, credit) = try Self.checkedWords(alt: alt, caption: caption, credit: credit)
         try await engine.write { db in
             guard try await db.raw("SELECT id FROM media WHERE id = \(bind: id)").first() != nil else {
                 throw MastheadError(.notFound, "there is no media item \(id)")
@@ -191,7 +195,11 @@ extension Store {
     /// Creates (id nil) or updates an author profile: a byline that need not be an account.
     @discardableResult
     public func saveAuthorProfile(id: Int64?, name: String, title: String, bioMarkdown: String, bioHTML: String) async throws -> Int64 {
-        let name = try Self.checkedName(name)
+        let name = try PlainText.checked(name, field: "name", label: "the name", maxLength: 120, required: true)
+        let title = try PlainText.checked(title, field: "title", label: "the job title", maxLength: 200)
+        guard bioMarkdown.utf8.count <= 20_000 else {
+            throw MastheadError(.invalidInput, "the biography is longer than 20,000 characters", location: .init(field: "bio"))
+        }
         return try await writeContent { db in
             if let id {
                 try await db.raw("""
@@ -222,11 +230,14 @@ extension Store {
         }
     }
 
+    /// An image's alt text, caption and credit, checked.
+    static func checkedWords(alt: String, caption: String, credit: String) throws -> (String, String, String) {
+        (try PlainText.checked(alt, field: "alt", label: "the alt text", maxLength: 1_000),
+         try PlainText.checked(caption, field: "caption", label: "the caption", maxLength: 2_000, multiline: true),
+         try PlainText.checked(credit, field: "credit", label: "the credit", maxLength: 300))
+    }
+
     private static func checkedName(_ name: String) throws -> String {
-        let name = name.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty, name.count <= 100 else {
-            throw MastheadError(.invalidInput, "a name of 1 to 100 characters is needed", location: .init(field: "name"))
-        }
-        return name
+        try PlainText.checked(name, field: "name", label: "the name", maxLength: 100, required: true)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import MastheadCore
+import MastheadForms
 import MastheadStorage
 
 /// The Admin API under `/api/admin/`: articles (create, update with a version check, publish,

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import MastheadCore
+import MastheadForms
 import MastheadImaging
 import MastheadRendering
 import MastheadStorage
@@ -51,7 +52,7 @@ struct AdminController: Sendable {
 
     private func signInPage(_ request: Request, _ context: Context, error: String? = nil, email: String = "", status: HTTPResponse.Status = .ok) -> Response {
         if context.session != nil, error == nil { return AdminPages.redirect("/admin/articles/") }
-        let token = request.cookies[newsroom.signInCookieName]?.value ?? SecretToken.make()
+        let token = newsroom.signInToken(request)
         let next = PublicSiteController.formValues(request.uri.query ?? "")["next"] ?? ""
         var response = AdminPages.render(
             newsroom, "login", title: "Sign in", context: context, request: request, status: status, error: error,
@@ -105,7 +106,7 @@ struct AdminController: Sendable {
                 newsroom, context: context, status: .notFound, title: "This link has expired",
                 message: "The link was used already or is too old. Ask an admin of your newsroom for a new one.")
         }
-        let csrf = request.cookies[newsroom.signInCookieName]?.value ?? SecretToken.make()
+        let csrf = newsroom.signInToken(request)
         var response = AdminPages.render(
             newsroom, "set-password", title: "Choose your password", context: context, request: request, status: status, error: error,
             values: ["csrf": csrf, "email": user.email, "action": "/admin/set-password/\(token)/"])

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import MastheadCore
+import MastheadForms
 import MastheadStorage
 import MastheadTips
 

@@ -1,5 +1,6 @@
 import Foundation
 import MastheadCore
+import MastheadForms
 import MastheadImaging
 import MastheadStorage
 

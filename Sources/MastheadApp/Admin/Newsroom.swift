@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import MastheadCore
+import MastheadForms
 import MastheadImaging
 import MastheadRendering
 import MastheadStorage
@@ -41,6 +42,13 @@ public struct Newsroom: Sendable {
     var sessionCookieName: String { secureCookies ? "__Host-masthead_session" : "masthead_session" }
     /// The sign-in form's cookie (its CSRF token before anyone is signed in), prefixed likewise.
     var signInCookieName: String { secureCookies ? "__Host-masthead_signin" : "masthead_signin" }
+
+    /// The sign-in form's token: the one in the browser's cookie when it is one this site made,
+    /// else a new one (a cookie's value is never echoed back as it was sent).
+    func signInToken(_ request: Request) -> String {
+        if let sent = request.cookies[signInCookieName]?.value, SecretToken.isWellFormed(sent) { return sent }
+        return SecretToken.make()
+    }
 }
 
 /// Saving, publishing and deleting articles, with the role checks, for the editor and the API alike.

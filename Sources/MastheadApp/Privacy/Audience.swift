@@ -13,14 +13,26 @@ import Synchronization
 /// hash of their address and browser under a salt that exists in memory for one day and is then
 /// thrown away, so no visitor can be recognised across days, and the hashes themselves are never
 /// written anywhere. Counts are added to the store every few seconds.
+///
+/// Memory is bounded whatever scripted requests do: visitors are remembered as 8-byte hashes, at
+/// most ``maxRemembered`` a day (past that, each further view counts its visitor as new: the
+/// visitor figures become an upper bound, and the dashboard's views stay exact), and at most
+/// ``maxReferrers`` referring domains a day are told apart (the rest count as `other`).
 public final class AudienceRecorder: Sendable {
     private struct State {
         var day = ""
         var salt = SymmetricKey(size: .bits256)
-        var seenOnSite = Set<Data>()
-        var seenOnPage: [String: Set<Data>] = [:]
+        var seenOnSite = Set<UInt64>()
+        var seenOnPage: [String: Set<UInt64>] = [:]
+        var remembered = 0
+        var referrers = Set<String>()
         var pending = AudienceCounts()
     }
+
+    /// Visitor hashes kept a day, across the site and all pages (about 16 MB at most).
+    static let maxRemembered = 1_000_000
+    /// Referring domains told apart a day.
+    static let maxReferrers = 1_000
 
     private let state = Mutex(State())
     let store: Store
@@ -49,10 +61,21 @@ public final class AudienceRecorder: Sendable {
                 state.salt = SymmetricKey(size: .bits256)
                 state.seenOnSite = []
                 state.seenOnPage = [:]
+                state.remembered = 0
+                state.referrers = []
             }
-            let visitor = Data(HMAC<SHA256>.authenticationCode(for: Data((client + "\n" + userAgent).utf8), using: state.salt).prefix(16))
-            let newOnSite = state.seenOnSite.insert(visitor).inserted
-            let newOnPage = state.seenOnPage[path, default: []].insert(visitor).inserted
+            let mac = HMAC<SHA256>.authenticationCode(for: Data((client + "\n" + userAgent).utf8), using: state.salt)
+            let visitor = mac.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+            let newOnSite: Bool
+            let newOnPage: Bool
+            if state.remembered < Self.maxRemembered {
+                newOnSite = state.seenOnSite.insert(visitor).inserted
+                newOnPage = state.seenOnPage[path, default: []].insert(visitor).inserted
+                state.remembered += (newOnSite ? 1 : 0) + (newOnPage ? 1 : 0)
+            } else {
+                newOnSite = !state.seenOnSite.contains(visitor)
+                newOnPage = !(state.seenOnPage[path]?.contains(visitor) ?? false)
+            }
             var page = state.pending.pages[day, default: [:]][path] ?? (0, 0)
             page.views += 1
             page.visitors += newOnPage ? 1 : 0
@@ -61,7 +84,9 @@ public final class AudienceRecorder: Sendable {
             site.views += 1
             site.visitors += newOnSite ? 1 : 0
             state.pending.site[day] = site
-            state.pending.referrers[day, default: [:]][domain, default: 0] += 1
+            let counted = state.referrers.contains(domain) || state.referrers.count < Self.maxReferrers
+            if counted { state.referrers.insert(domain) }
+            state.pending.referrers[day, default: [:]][counted ? domain : "other", default: 0] += 1
         }
     }
 

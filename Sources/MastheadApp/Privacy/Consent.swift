@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import MastheadCore
+import MastheadForms
 import MastheadRendering
 import MastheadStorage
 

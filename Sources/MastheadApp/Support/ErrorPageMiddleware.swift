@@ -152,8 +152,9 @@ enum LoggedPath {
 struct PathNormalizationMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
-        if Self.hasEncodedSeparator(request.uri.string.split(separator: "?", maxSplits: 1).first ?? "") {
-            throw HTTPError(.badRequest, message: "Addresses on this site never hold an encoded slash, backslash or NUL.")
+        // Browsers read `\` as `/`: a redirect to `/\evil.example/` would leave the site.
+        if path.contains("\\") || Self.hasEncodedSeparator(request.uri.string.split(separator: "?", maxSplits: 1).first ?? "") {
+            throw HTTPError(.badRequest, message: "Addresses on this site never hold a backslash, an encoded slash or NUL.")
         }
         guard path.contains("//") else { return try await next(request, context) }
         var normal = "/" + path.split(separator: "/").joined(separator: "/")

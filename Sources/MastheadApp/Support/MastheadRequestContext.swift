@@ -1,5 +1,6 @@
 import Hummingbird
 import MastheadCore
+import MastheadForms
 import MastheadStorage
 import HTTPTypes
 import NIOCore

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOPosix
 import MastheadCore
+import MastheadForms
 import MastheadImaging
 import MastheadStorage
 import MastheadTips

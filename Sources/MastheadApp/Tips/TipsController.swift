@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import MastheadCore
+import MastheadForms
 import MastheadRendering
 import MastheadStorage
 import MastheadTips
@@ -70,7 +71,7 @@ struct TipsController: Sendable {
         guard tips.allow(client: context.clientName) else {
             return try await conversationPage(found: nil, receipt: "", sent: false, error: TipRefusal.rateLimited.message, status: .tooManyRequests)
         }
-        let form = try await readForm(request)
+        let form = try await readForm(request, withFiles: false)
         guard let receipt = Receipt(typed: form.raw("receipt")), let found = try await tips.conversation(receipt) else {
             return try await conversationPage(
                 found: nil, receipt: "", sent: false,
@@ -105,10 +106,13 @@ struct TipsController: Sendable {
         return TipContent(text: text, contact: contact, attachments: try await tips.attachments(form.fileLists["files"] ?? []))
     }
 
-    private func readForm(_ request: Request) async throws -> FormData {
-        // In memory: nothing a source sends may touch the disk before it is sealed.
-        try await FormData.read(
-            request, limits: FormLimits(bodyBytes: tips.limits.maxFiles * tips.limits.maxFileBytes + 1_048_576, fieldBytes: 1_048_576))
+    /// The posted form, in memory: nothing a source sends may touch the disk before it is sealed.
+    /// Only forms with files may be large; the receipt form is a few words.
+    private func readForm(_ request: Request, withFiles: Bool = true) async throws -> FormData {
+        let limits = withFiles
+            ? FormLimits(bodyBytes: tips.limits.maxFiles * tips.limits.maxFileBytes + 1_048_576, fieldBytes: 1_048_576)
+            : FormLimits(bodyBytes: 16 * 1024)
+        return try await FormData.read(request, limits: limits)
     }
 
     private func conversationPage(

@@ -1,6 +1,21 @@
 import Foundation
-import MastheadCore
-import MastheadStorage
+
+/// A condition from the Content API's `filter` (Ghost's NQL, the common cases): on tags, authors,
+/// slug, id, section and publication time; combined with `+` (and) and `,` (or).
+public indirect enum ArticleCondition: Sendable, Equatable {
+    case tag(String)
+    case primaryTag(String)
+    case author(String)
+    case primaryAuthor(String)
+    case slug(String)
+    case id(Int64)
+    case section(String)
+    case publishedAt(String, Date)
+    case not(ArticleCondition)
+    case all([ArticleCondition])
+    case any([ArticleCondition])
+}
+
 
 /// Reads the Content API's `filter` parameter: Ghost's filter language (NQL) for the cases front
 /// ends use — `tag:china`, `tags:[china,ukraine]`, `author:jane`, `primary_tag:x`, `tag:-x`,
@@ -10,19 +25,19 @@ import MastheadStorage
 /// before it is read: its length, how deep parentheses nest, and how many terms and values it
 /// holds. Within those limits parsing is bounded in time and stack, and the SQL it becomes stays
 /// far below every engine's limit on bound values.
-struct ContentFilter {
-    struct ParseError: Error {
-        var message: String
+public struct ContentFilter {
+    public struct ParseError: Error, Sendable {
+        public var message: String
     }
 
     /// The most characters a filter may have.
-    static let maxLength = 4_096
+    public static let maxLength = 4_096
     /// The most parentheses open at once.
-    static let maxDepth = 8
+    public static let maxDepth = 8
     /// The most `field:value` terms in one filter.
-    static let maxTerms = 50
+    public static let maxTerms = 50
     /// The most values in all (a `[a,b,c]` list counts each).
-    static let maxValues = 200
+    public static let maxValues = 200
 
     private let characters: [Character]
     private var position = 0
@@ -31,7 +46,7 @@ struct ContentFilter {
     private var terms = 0
     private var values = 0
 
-    static func parse(_ text: String, timeZone: TimeZone) throws(ParseError) -> ArticleCondition {
+    public static func parse(_ text: String, timeZone: TimeZone) throws(ParseError) -> ArticleCondition {
         guard text.utf8.count <= maxLength else {
             throw ParseError(message: "the filter is longer than \(maxLength) characters")
         }
@@ -93,6 +108,12 @@ struct ContentFilter {
             comparison = op
             position += op.count
             break
+        }
+        guard comparison == "=" || key == "published_at" else {
+            throw ParseError(message: "'\(comparison)' compares only published_at, not '\(key)'")
+        }
+        if let character = next, "<>=".contains(character) {
+            throw ParseError(message: "unexpected '\(character)' at position \(position + 1) of the filter")
         }
         var values: [String] = []
         if next == "[" {

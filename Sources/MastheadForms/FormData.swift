@@ -1,7 +1,7 @@
 import Foundation
-import Hummingbird
-import MastheadCore
 import MultipartKit
+import NIOCore
+import NIOFoundationCompat
 
 /// A file sent with a form: kept in memory (the tip line, whose files must never touch disk
 /// before they are sealed), or written to a temporary file as it arrives (newsroom uploads).
@@ -25,7 +25,7 @@ public struct UploadedFile: Sendable {
         self.size = data.count
     }
 
-    init(filename: String, contentType: String, spooledAt path: String, size: Int) {
+    public init(filename: String, contentType: String, spooledAt path: String, size: Int) {
         self.filename = filename
         self.contentType = contentType
         self.storage = .spooled(path: path)
@@ -49,6 +49,33 @@ public struct UploadedFile: Sendable {
         case .memory(let data): return data
         case .spooled(let path): return try Data(contentsOf: URL(fileURLWithPath: path))
         }
+    }
+}
+
+/// Why a form body was refused: its HTTP status and a sentence for the person who sent it.
+public struct FormError: Error, Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// Malformed or cut short (400).
+        case malformed
+        /// Over a limit (413).
+        case tooLarge
+        /// Not a form at all (415).
+        case unsupportedType
+        /// The disk would not take it (507).
+        case storage
+    }
+
+    public var kind: Kind
+    public var message: String
+
+    public init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+
+    public static func tooLarge(_ limit: Int) -> FormError {
+        let size = limit >= 1_048_576 ? "\(limit / 1_048_576) MB" : "\(max(1, limit / 1024)) KB"
+        return FormError(.tooLarge, "The form is larger than \(size); nothing was changed.")
     }
 }
 
@@ -97,49 +124,14 @@ public struct FormData: Sendable {
     public func has(_ name: String) -> Bool { fields[name] != nil }
 
     /// Temporary files of spooled uploads; the reader of the form removes what is left of them.
-    var spooledPaths: [String] { fileLists.values.flatMap { $0 }.compactMap(\.spooledPath) }
+    public var spooledPaths: [String] { fileLists.values.flatMap { $0 }.compactMap(\.spooledPath) }
 
     /// Removes the temporary files of spooled uploads that the handler did not move elsewhere.
-    func removeSpooledFiles() {
+    public func removeSpooledFiles() {
         for path in spooledPaths { try? FileManager.default.removeItem(atPath: path) }
     }
 
-    /// Reads the body of `request` as a form, within `limits`: a body announced or found larger is
-    /// refused (413) as soon as that is known, before it is read whole; anything but a form is a 415.
-    static func read(_ request: Request, limits: FormLimits) async throws -> FormData {
-        let contentType = request.headers[.contentType] ?? ""
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > limits.bodyBytes {
-            throw Self.tooLarge(limits.bodyBytes)
-        }
-        if contentType.lowercased().hasPrefix("multipart/form-data") {
-            guard let boundary = Self.boundary(in: contentType), !boundary.isEmpty, boundary.utf8.count <= 200 else {
-                throw HTTPError(.badRequest, message: "The multipart form names no boundary.")
-            }
-            return try await FormData(multipart: request.body, boundary: boundary, limits: limits)
-        }
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: min(limits.bodyBytes, limits.fieldBytes))
-        } catch {
-            throw Self.tooLarge(min(limits.bodyBytes, limits.fieldBytes))
-        }
-        if contentType.lowercased().hasPrefix("application/x-www-form-urlencoded") {
-            let form = FormData(urlEncoded: String(buffer: buffer))
-            guard form.fields.values.reduce(0, { $0 + $1.count }) <= limits.parts else {
-                throw HTTPError(.contentTooLarge, message: "The form has more than \(limits.parts) fields.")
-            }
-            return form
-        }
-        if buffer.readableBytes == 0 { return FormData() }
-        throw HTTPError(.unsupportedMediaType, message: "Forms must be sent as application/x-www-form-urlencoded or multipart/form-data.")
-    }
-
-    private static func tooLarge(_ limit: Int) -> HTTPError {
-        let size = limit >= 1_048_576 ? "\(limit / 1_048_576) MB" : "\(max(1, limit / 1024)) KB"
-        return HTTPError(.contentTooLarge, message: "The form is larger than \(size); nothing was changed.")
-    }
-
-    init(urlEncoded text: String) {
+    public init(urlEncoded text: String) {
         for pair in text.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             func decode(_ text: Substring) -> String { text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
@@ -148,37 +140,26 @@ public struct FormData: Sendable {
         }
     }
 
-    /// Reads a multipart body as it arrives: text fields into memory (within the field limit),
-    /// files into memory or, with a spool folder, straight into temporary files.
-    init(multipart body: RequestBody, boundary: String, limits: FormLimits) async throws {
+    /// Builds a form from a multipart body held in memory.
+    public init(multipart buffer: ByteBuffer, boundary: String, limits: FormLimits = FormLimits(bodyBytes: .max, fieldBytes: .max)) throws(FormError) {
         let reader = MultipartReader(boundary: boundary, limits: limits)
-        do {
-            for try await chunk in body {
-                try reader.consume(chunk)
-            }
-            let (fields, files) = try reader.finish()
-            self.fields = fields
-            self.fileLists = files
-        } catch {
-            reader.discard()
-            if let error = error as? HTTPError { throw error }
-            throw HTTPError(.badRequest, message: "The multipart form cannot be read: it is cut short or malformed.")
-        }
-    }
-
-    /// Builds a form from a multipart body held in memory (tests, small bodies).
-    init(multipart buffer: ByteBuffer, boundary: String) throws {
-        let reader = MultipartReader(boundary: boundary, limits: FormLimits(bodyBytes: .max, fieldBytes: .max))
         do {
             try reader.consume(buffer)
             (fields, fileLists) = try reader.finish()
         } catch {
             reader.discard()
-            throw HTTPError(.badRequest, message: "The multipart form cannot be read: it is cut short or malformed.")
+            throw error
         }
     }
 
-    private static func boundary(in contentType: String) -> String? {
+    /// Builds a form from fields and files already read.
+    init(fields: [String: [String]], fileLists: [String: [UploadedFile]]) {
+        self.fields = fields
+        self.fileLists = fileLists
+    }
+
+    /// The `boundary` parameter of a `multipart/form-data` content type.
+    public static func boundary(in contentType: String) -> String? {
         for parameter in contentType.split(separator: ";").dropFirst() {
             let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             if pair.count == 2, pair[0].lowercased() == "boundary" {
@@ -189,7 +170,7 @@ public struct FormData: Sendable {
     }
 
     /// `form-data; name="image"; filename="a b.jpg"` → ["name": "image", "filename": "a b.jpg"].
-    static func dispositionParameters(_ header: String) -> [String: String] {
+    public static func dispositionParameters(_ header: String) -> [String: String] {
         var values: [String: String] = [:]
         var rest = Substring(header)
         while let semicolon = rest.firstIndex(of: ";") {
@@ -221,9 +202,10 @@ public struct FormData: Sendable {
     }
 }
 
-/// The state of one multipart body being read: the parser, the part in progress, and the limits.
-/// Used by one request's task only.
-private final class MultipartReader {
+/// Reads one multipart body as it arrives, chunk by chunk: text fields into memory (within the
+/// field limit), files into memory or, with a spool folder, straight into temporary files.
+/// Used by one request's task only; ``discard()`` removes what it wrote when the body is refused.
+public final class MultipartReader {
     private let parser: MultipartParser
     private let limits: FormLimits
     private var headers: [String: String] = [:]
@@ -233,13 +215,18 @@ private final class MultipartReader {
     private var bodyBytes = 0
     private var fieldBytes = 0
     private var parts = 0
-    private var failure: HTTPError?
+    private var failure: FormError?
     private(set) var fields: [String: [String]] = [:]
     private(set) var files: [String: [UploadedFile]] = [:]
     private var spooled: [String] = []
+    /// The closing delimiter (`--boundary--`), and the last bytes seen, to find it across chunks.
+    private let closing: [UInt8]
+    private var tail: [UInt8] = []
+    private var closed = false
 
-    init(boundary: String, limits: FormLimits) {
+    public init(boundary: String, limits: FormLimits) {
         parser = MultipartParser(boundary: boundary)
+        closing = Array("--\(boundary)--".utf8)
         self.limits = limits
         parser.onHeader = { [unowned self] name, value in
             partOpen = true
@@ -248,51 +235,72 @@ private final class MultipartReader {
         }
         parser.onBody = { [unowned self] chunk in
             partOpen = true
-            do { try body(&chunk) } catch let error as HTTPError { failure = failure ?? error } catch {
-                failure = failure ?? HTTPError(.internalServerError)
-            }
+            do throws(FormError) { try body(&chunk) } catch { failure = failure ?? error }
         }
         parser.onPartComplete = { [unowned self] in
-            do { try completePart() } catch let error as HTTPError { failure = failure ?? error } catch {
-                failure = failure ?? HTTPError(.internalServerError)
-            }
+            do throws(FormError) { try completePart() } catch { failure = failure ?? error }
         }
     }
 
-    func consume(_ chunk: ByteBuffer) throws {
+    /// Reads the next piece of the body.
+    public func consume(_ chunk: ByteBuffer) throws(FormError) {
         bodyBytes += chunk.readableBytes
-        guard bodyBytes <= limits.bodyBytes else { throw FormData.tooLargeError(limits.bodyBytes) }
-        try parser.execute(chunk)
+        guard bodyBytes <= limits.bodyBytes else { throw FormError.tooLarge(limits.bodyBytes) }
+        if !closed {
+            let window = tail + chunk.readableBytesView
+            closed = Self.contains(window, closing)
+            tail = Array(window.suffix(closing.count))
+        }
+        do {
+            try parser.execute(chunk)
+        } catch {
+            throw FormError(.malformed, "The multipart form cannot be read: it is malformed.")
+        }
         if let failure { throw failure }
     }
 
-    func finish() throws -> ([String: [String]], [String: [UploadedFile]]) {
+    /// The fields and files, once the whole body has been read.
+    public func finish() throws(FormError) -> ([String: [String]], [String: [UploadedFile]]) {
         if let failure { throw failure }
-        // A part begun and never ended: the body was cut short.
-        guard !partOpen else { throw HTTPError(.badRequest, message: "The multipart form cannot be read: it is cut short.") }
+        // A part begun and never ended, or no closing delimiter: the body was cut short or is not multipart.
+        guard !partOpen, closed || bodyBytes == 0 else { throw FormError(.malformed, "The multipart form cannot be read: it is cut short.") }
         return (fields, files)
     }
 
+    /// The form read so far, once ``finish()`` accepted it.
+    public func form() throws(FormError) -> FormData {
+        let (fields, files) = try finish()
+        return FormData(fields: fields, fileLists: files)
+    }
+
+    private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard haystack.count >= needle.count else { return false }
+        for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
+            if haystack[start..<(start + needle.count)].elementsEqual(needle) { return true }
+        }
+        return false
+    }
+
     /// Removes every temporary file this body wrote.
-    func discard() {
+    public func discard() {
         try? partFile?.handle?.close()
         if let path = partFile?.path { spooled.append(path) }
         for path in spooled { try? FileManager.default.removeItem(atPath: path) }
     }
 
-    private func startPart() throws {
+    private func startPart() throws(FormError) {
         parts += 1
-        guard parts <= limits.parts else { throw HTTPError(.contentTooLarge, message: "The form has more than \(limits.parts) parts.") }
+        guard parts <= limits.parts else { throw FormError(.tooLarge, "The form has more than \(limits.parts) parts.") }
         let disposition = FormData.dispositionParameters(headers["content-disposition"] ?? "")
         let name = disposition["name"] ?? ""
         if let filename = disposition["filename"] {
             var path: String?
             var handle: FileHandle?
             if let folder = limits.spoolDirectory, !filename.isEmpty {
-                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
                 let file = folder + "/" + UUID().uuidString + ".upload"
-                guard FileManager.default.createFile(atPath: file, contents: nil), let opened = FileHandle(forWritingAtPath: file) else {
-                    throw HTTPError(.insufficientStorage, message: "The upload cannot be written to disk; nothing was changed.")
+                guard (try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)) != nil,
+                      FileManager.default.createFile(atPath: file, contents: nil), let opened = FileHandle(forWritingAtPath: file) else {
+                    throw FormError(.storage, "The upload cannot be written to disk (is it full or read-only?); nothing was changed.")
                 }
                 spooled.append(file)
                 path = file
@@ -304,26 +312,26 @@ private final class MultipartReader {
         }
     }
 
-    private func body(_ chunk: inout ByteBuffer) throws {
+    private func body(_ chunk: inout ByteBuffer) throws(FormError) {
         if partFile == nil && partField == nil { try startPart() }
         let bytes = chunk.readableBytesView
         if partFile != nil {
             partFile!.size += bytes.count
             if let handle = partFile!.handle {
                 do { try handle.write(contentsOf: bytes) } catch {
-                    throw HTTPError(.insufficientStorage, message: "The upload cannot be written to disk (is it full?); nothing was changed.")
+                    throw FormError(.storage, "The upload cannot be written to disk (is it full?); nothing was changed.")
                 }
             } else {
                 partFile!.data.append(contentsOf: bytes)
             }
         } else {
             fieldBytes += bytes.count
-            guard fieldBytes <= limits.fieldBytes else { throw FormData.tooLargeError(limits.fieldBytes) }
+            guard fieldBytes <= limits.fieldBytes else { throw FormError.tooLarge(limits.fieldBytes) }
             partField!.data.append(contentsOf: bytes)
         }
     }
 
-    private func completePart() throws {
+    private func completePart() throws(FormError) {
         if partFile == nil && partField == nil { try startPart() }
         if let file = partFile {
             try? file.handle?.close()
@@ -343,8 +351,4 @@ private final class MultipartReader {
         headers = [:]
         partOpen = false
     }
-}
-
-extension FormData {
-    fileprivate static func tooLargeError(_ limit: Int) -> HTTPError { tooLarge(limit) }
 }
