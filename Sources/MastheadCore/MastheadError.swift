@@ -24,6 +24,12 @@ public struct MastheadError: Error, Sendable, Equatable, CustomStringConvertible
         public static let conflict = Code("conflict")
     }
 
+    /// Whether the error refuses what was asked (bad input, nothing there, not allowed, a clash)
+    /// rather than reporting a failure of the site itself.
+    public var isRefusal: Bool {
+        [.invalidInput, .notFound, .forbidden, .conflict].contains(code)
+    }
+
     /// Where the problem is: a file (with line) and a field, as far as known.
     public struct Location: Sendable, Equatable, CustomStringConvertible {
         public var file: String?

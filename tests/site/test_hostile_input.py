@@ -1184,9 +1184,11 @@ COOKIE_VALUES = [
 @pytest.mark.parametrize("name,value", COOKIE_VALUES, ids=[c[0] for c in COOKIE_VALUES])
 @pytest.mark.parametrize("cookie", ["masthead_consent", "masthead_session", "masthead_signin"])
 def test_garbage_cookies_still_get_the_page(site, ordinary_pages, cookie, name, value):
+    # A header line over 16 KB is refused whole (400) before any page code sees it.
+    expect = "4xx" if len(value) > 16 * 1024 else "200"
     for path in ordinary_pages:
         reply = raw(site, request_bytes(b"GET", path.encode(), [b"Cookie: " + cookie.encode() + b"=" + value]))
-        check_raw(site, f"GET {path} with Cookie: {cookie}=<{name}> ({len(value)} bytes)", reply, expect="200")
+        check_raw(site, f"GET {path} with Cookie: {cookie}=<{name}> ({len(value)} bytes)", reply, expect=expect)
     assert_alive(site, f"cookie {cookie} [{name}]")
 
 

@@ -195,6 +195,11 @@ struct NewsroomMiddleware: RouterMiddleware {
             response = AdminPages.messagePage(
                 newsroom, context: context, status: error.status, title: error.status.reasonPhrase,
                 message: error.body ?? Self.explanation(error.status))
+        } catch let error as MastheadError where error.isRefusal {
+            // Bad input no handler caught itself is still the sender's mistake, said as such.
+            let status = AdminPages.status(for: error)
+            response = AdminPages.messagePage(
+                newsroom, context: context, status: status, title: status.reasonPhrase, message: AdminPages.sentence(error) + " Nothing was changed.")
         }
         response.headers[.cacheControl] = "no-store"
         response.headers[.contentSecurityPolicy] = Self.contentSecurityPolicy

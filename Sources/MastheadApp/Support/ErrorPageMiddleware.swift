@@ -20,6 +20,10 @@ struct ErrorPageMiddleware<Context: RequestContext>: RouterMiddleware {
             return await page(status: 404, for: request, logger: context.logger)
         } catch let error as HTTPResponseError where error.status.code < 500 {
             throw error
+        } catch let error as MastheadError where error.isRefusal {
+            // A refusal no handler turned into an answer: still the sender's mistake, never a 500.
+            if error.code == .notFound { return await page(status: 404, for: request, logger: context.logger) }
+            throw HTTPError(error.code == .forbidden ? .forbidden : error.code == .conflict ? .conflict : .unprocessableContent, message: error.message)
         } catch {
             if TipLinePaths.contains(request.uri.path) {
                 // Nothing about the tip: not its address, not the error's words, only its kind.
