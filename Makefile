@@ -6,7 +6,7 @@ PYTHON := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: run build deps test test-swift test-site test-deps bench clean
+.PHONY: run build deps test test-swift test-site test-deps bench fuzz clean
 
 run: build
 	$(BIN) serve --host $(HOST) --port $(PORT) --demo-if-empty
@@ -38,6 +38,24 @@ bench: build
 	@scripts/install-deps.sh bench
 	bench/pages.sh
 	bench/images.sh
+
+# Coverage-guided fuzzing with libFuzzer: each parser that reads what strangers send, for
+# FUZZ_SECONDS each (FUZZ_TARGETS to choose). Findings land in fuzz/crashes/; add each as a
+# regression input under Tests/MastheadFuzzingTests/Regressions/.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= markdown filter consent form image
+fuzz: deps
+	$(SWIFT) build --product masthead-fuzz --scratch-path .build-fuzz \
+	  -Xswiftc -sanitize=fuzzer -Xswiftc -DLIBFUZZER -Xswiftc -use-ld=lld
+	@for target in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/corpus/$$target fuzz/crashes/$$target; \
+	  echo "== fuzzing $$target for $(FUZZ_SECONDS) s"; \
+	  MASTHEAD_FUZZ_TARGET=$$target .build-fuzz/debug/masthead-fuzz fuzz/corpus/$$target \
+	    Tests/MastheadFuzzingTests/Regressions -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -rss_limit_mb=1024 \
+	    -artifact_prefix=fuzz/crashes/$$target/ -print_final_stats=1 > fuzz/$$target.log 2>&1 \
+	    || { grep -v "^0x" fuzz/$$target.log | tail -40; echo "fuzzing $$target found a failure: see fuzz/crashes/$$target/"; exit 1; }; \
+	  grep -E "stat::number_of_executed_units|cov:" fuzz/$$target.log | tail -2; \
+	done
 
 clean:
 	rm -rf .build $(VENV) data

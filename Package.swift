@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "masthead", targets: ["masthead"]),
+        .executable(name: "masthead-fuzz", targets: ["masthead-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -22,7 +23,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
-        .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
@@ -48,7 +48,7 @@ let package = Package(
         .target(
             name: "MastheadForms",
             dependencies: [
-                .product(name: "MultipartKit", package: "multipart-kit"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ]
         ),
@@ -80,7 +80,6 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
-                .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
@@ -88,12 +87,19 @@ let package = Package(
             name: "masthead",
             dependencies: ["MastheadApp", "MastheadStorage", "MastheadImaging", "MastheadTips", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // Fuzz targets for the parsers that read what strangers send (see `make fuzz`).
+        .target(
+            name: "MastheadFuzzing",
+            dependencies: ["MastheadCore", "MastheadForms", "MastheadImaging", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .executableTarget(name: "masthead-fuzz", dependencies: ["MastheadFuzzing"]),
         .target(
             name: "MastheadTesting",
             dependencies: ["MastheadApp", "MastheadImaging", .product(name: "HummingbirdTesting", package: "hummingbird")]
         ),
         .testTarget(name: "MastheadCoreTests", dependencies: ["MastheadCore", "MastheadTesting"]),
         .testTarget(name: "MastheadStorageTests", dependencies: ["MastheadStorage", "MastheadTesting"]),
+        .testTarget(name: "MastheadFuzzingTests", dependencies: ["MastheadFuzzing"], resources: [.copy("Regressions")]),
         .testTarget(name: "MastheadImagingTests", dependencies: ["MastheadImaging", "MastheadTesting"]),
         .testTarget(
             name: "MastheadTipsTests",

@@ -6,8 +6,12 @@
 #include <vips/vips.h>
 
 // vips_init is a macro over VIPS_INIT in some versions; give Swift one plain function.
+// Starts libvips with the loaders it marks untrusted (ImageMagick, PDF, SVG, Matlab, FITS…) turned
+// off: only the formats Masthead sniffs for ever parse bytes a stranger sent.
 static inline int masthead_vips_init(const char *argv0) {
-    return VIPS_INIT(argv0);
+    if (VIPS_INIT(argv0) != 0) return -1;
+    vips_block_untrusted_set(TRUE);
+    return 0;
 }
 
 // Starts libheif (behind AVIF) once, on one thread: its plugin loading is not safe to run from

@@ -1,5 +1,4 @@
 import Foundation
-import MultipartKit
 import NIOCore
 import NIOFoundationCompat
 
@@ -206,7 +205,7 @@ public struct FormData: Sendable {
 /// field limit), files into memory or, with a spool folder, straight into temporary files.
 /// Used by one request's task only; ``discard()`` removes what it wrote when the body is refused.
 public final class MultipartReader {
-    private let parser: MultipartParser
+    private let parser: MultipartStream
     private let limits: FormLimits
     private var headers: [String: String] = [:]
     private var partOpen = false
@@ -219,14 +218,9 @@ public final class MultipartReader {
     private(set) var fields: [String: [String]] = [:]
     private(set) var files: [String: [UploadedFile]] = [:]
     private var spooled: [String] = []
-    /// The closing delimiter (`--boundary--`), and the last bytes seen, to find it across chunks.
-    private let closing: [UInt8]
-    private var tail: [UInt8] = []
-    private var closed = false
 
     public init(boundary: String, limits: FormLimits) {
-        parser = MultipartParser(boundary: boundary)
-        closing = Array("--\(boundary)--".utf8)
+        parser = MultipartStream(boundary: boundary)
         self.limits = limits
         parser.onHeader = { [unowned self] name, value in
             partOpen = true
@@ -246,11 +240,6 @@ public final class MultipartReader {
     public func consume(_ chunk: ByteBuffer) throws(FormError) {
         bodyBytes += chunk.readableBytes
         guard bodyBytes <= limits.bodyBytes else { throw FormError.tooLarge(limits.bodyBytes) }
-        if !closed {
-            let window = tail + chunk.readableBytesView
-            closed = Self.contains(window, closing)
-            tail = Array(window.suffix(closing.count))
-        }
         do {
             try parser.execute(chunk)
         } catch {
@@ -263,7 +252,7 @@ public final class MultipartReader {
     public func finish() throws(FormError) -> ([String: [String]], [String: [UploadedFile]]) {
         if let failure { throw failure }
         // A part begun and never ended, or no closing delimiter: the body was cut short or is not multipart.
-        guard !partOpen, closed || bodyBytes == 0 else { throw FormError(.malformed, "The multipart form cannot be read: it is cut short.") }
+        guard !partOpen, parser.isFinished || bodyBytes == 0 else { throw FormError(.malformed, "The multipart form cannot be read: it is cut short.") }
         return (fields, files)
     }
 
@@ -271,14 +260,6 @@ public final class MultipartReader {
     public func form() throws(FormError) -> FormData {
         let (fields, files) = try finish()
         return FormData(fields: fields, fileLists: files)
-    }
-
-    private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard haystack.count >= needle.count else { return false }
-        for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
-            if haystack[start..<(start + needle.count)].elementsEqual(needle) { return true }
-        }
-        return false
     }
 
     /// Removes every temporary file this body wrote.

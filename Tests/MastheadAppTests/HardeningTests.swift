@@ -279,6 +279,21 @@ import Testing
         }
     }
 
+    @Test func aMultipartHeaderWithANonASCIINameIsRefusedNotFatal() async throws {
+        try await withTestSite { test in
+            try await buildApplication(site: test.site).test(.router) { client in
+                // MultipartKit 4.7 trapped on this (found by fuzzing): one request stopped the server.
+                var body = ByteBuffer(string: "--B\r\nCont")
+                body.writeBytes([0xC3, 0xA9])
+                body.writeString("nt-Disposition: form-data; name=\"choice\"\r\n\r\nreject\r\n--B--\r\n")
+                let response = try await client.execute(
+                    uri: "/consent/", method: .post, headers: [.contentType: "multipart/form-data; boundary=B"], body: body)
+                #expect(response.status == .badRequest)
+                #expect(try await client.execute(uri: "/consent/", method: .get).status == .ok)
+            }
+        }
+    }
+
     @Test func hashtagsKeepTheNewsroomsSpelling() {
         #expect(ViewBuilder.hashtag("negotiations") == "#negotiations")
         #expect(ViewBuilder.hashtag("iPhone") == "#iPhone")
