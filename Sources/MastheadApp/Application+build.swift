@@ -29,6 +29,7 @@ public struct Site: Sendable {
         let store = try await Store.open(configuration.database, logger: logger)
         do {
             try await store.migrate()
+            try await StagedMedia.recover(store: store, mediaDirectory: configuration.mediaDirectory)
             let theme = try await Theme(directory: configuration.themeDirectory)
             let adminTemplates = try await Theme(directory: configuration.adminDirectory, requiredTemplates: Newsroom.templateNames)
             let signer = try configuration.imageSecret.map(ImageSigner.init(secret:))
@@ -146,8 +147,8 @@ public func buildApplication(site: Site, watchInterval: Duration = .milliseconds
             AudienceFlusher(recorder: site.audience, interval: .seconds(5), logger: site.logger),
             TipRetention(store: site.store, days: configuration.tipLimits.retentionDays, logger: site.logger),
             ContentWatcher(store: site.store, cache: site.cache, settings: site.settings, interval: watchInterval, logger: site.logger),
-            EditorialScheduler(store: site.store, interval: .seconds(1), logger: site.logger) { published in
-                for article in published { await site.webhooks.announce(.published, articleID: article.id) }
+            EditorialScheduler(store: site.store, interval: .seconds(1), logger: site.logger) {
+                await site.webhooks.announceRecordedEvents()
             },
             WebhookDispatcher(store: site.store, logger: site.logger, allowPrivateAddresses: configuration.webhooksAllowPrivateAddresses),
         ],

@@ -1,3 +1,4 @@
+import Foundation
 /// An error of Masthead's own, with a stable code and a message a person can act on.
 ///
 /// `location` names where the bad input was (a file and line, a form field, a URL) when known.
@@ -22,6 +23,10 @@ public struct MastheadError: Error, Sendable, Equatable, CustomStringConvertible
         public static let forbidden = Code("forbidden")
         /// The request clashes with the stored state (a newer version, a name in use).
         public static let conflict = Code("conflict")
+        /// The disk holding the data folder is full: nothing was written.
+        public static let diskFull = Code("disk-full")
+        /// The database or data folder cannot be written (a read-only file or filesystem).
+        public static let readOnly = Code("read-only")
     }
 
     /// Whether the error refuses what was asked (bad input, nothing there, not allowed, a clash)
@@ -64,4 +69,32 @@ public struct MastheadError: Error, Sendable, Equatable, CustomStringConvertible
         guard let location, !location.description.isEmpty else { return message }
         return "\(location): \(message)"
     }
+}
+
+extension MastheadError {
+    /// The error as a clear storage fault, when it is one: a full disk or a read-only file or
+    /// filesystem (POSIX and Foundation file errors); nil for anything else.
+    public static func storageFault(_ error: any Error) -> MastheadError? {
+        if let error = error as? MastheadError { return [.diskFull, .readOnly].contains(error.code) ? error : nil }
+        let ns = error as NSError
+        let posix: Int32? = if ns.domain == NSPOSIXErrorDomain {
+            Int32(ns.code)
+        } else {
+            (ns.userInfo[NSUnderlyingErrorKey] as? NSError).flatMap { $0.domain == NSPOSIXErrorDomain ? Int32($0.code) : nil }
+        }
+        if posix == ENOSPC || posix == EDQUOT || ns.domain == NSCocoaErrorDomain && ns.code == NSFileWriteOutOfSpaceError {
+            return .diskFull
+        }
+        if posix == EROFS || ns.domain == NSCocoaErrorDomain && ns.code == NSFileWriteVolumeReadOnlyError {
+            return .readOnly
+        }
+        return nil
+    }
+
+    /// The disk is full.
+    public static let diskFull = MastheadError(
+        .diskFull, "the server's disk is full, so nothing was saved; once space is freed, try again")
+    /// The data cannot be written.
+    public static let readOnly = MastheadError(
+        .readOnly, "the site's database or data folder is read-only, so nothing was saved; reading still works")
 }

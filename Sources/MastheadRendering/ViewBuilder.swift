@@ -117,12 +117,14 @@ public struct ViewBuilder: Sendable {
             title: title, summary: summary.nonEmpty, bodyHTML: bodyHTML)
     }
 
-    public func errorPage(status: Int, path: String, sections: [Section]) -> ErrorPageView {
+    /// The page for an error answer; `storageFault` (a full disk, a read-only database) is said as it is.
+    public func errorPage(status: Int, path: String, sections: [Section], storageFault: String? = nil) -> ErrorPageView {
         let notFound = status == 404
-        let heading = notFound ? "We can’t find that page" : "Something went wrong on our side"
+        let heading = notFound ? "We can’t find that page" : storageFault != nil ? "Nothing could be saved" : "Something went wrong on our side"
         let message = notFound
             ? "The page may have moved, or the address may be mistyped. Try the front page or one of our sections."
-            : "The page could not be shown just now. Please try again in a moment; the newsroom has been told."
+            : storageFault.map { "Sorry: \($0)." }
+            ?? "The page could not be shown just now. Please try again in a moment; the newsroom has been told."
         return ErrorPageView(
             frame: frame(title: heading, description: heading, path: path, sections: sections),
             status: status, heading: heading, message: message)

@@ -119,6 +119,22 @@ enum Migrations {
                 .column("article_id", type: .bigint, .notNull, .references("article", "id", onDelete: .cascade))
                 .run()
         }),
+        Migration(version: 10, name: "staged media", apply: { db in
+            // Image files an import wrote under a temporary name, recorded in the import's own
+            // transaction: after a crash, a file listed here is moved into place, any other is removed.
+            try await db.create(table: "staged_media")
+                .column("temporary", type: .text, .primaryKey(autoIncrement: false))
+                .column("final", type: .text, .notNull)
+                .run()
+            // Events written in the transaction that caused them (a scheduled story published), so a
+            // crash between the change and its announcement cannot lose or repeat the announcement.
+            try await db.create(table: "article_event")
+                .column("id", type: .bigint, .primaryKey(autoIncrement: true))
+                .column("article_id", type: .bigint, .notNull)
+                .column("event", type: .text, .notNull)
+                .column("created_at", type: .bigint, .notNull)
+                .run()
+        }),
     ]
 
     /// Accounts, sessions, sign-in throttling, API keys, revisions, media and settings; and the

@@ -305,6 +305,9 @@ extension Store {
                 guard try await db.raw("SELECT id FROM article WHERE id = \(bind: id) AND status = 'scheduled' AND published_at <= \(bind: now.epochSeconds)").first() != nil else { continue }
                 try await db.raw("UPDATE article SET status = 'published', modified_at = \(bind: now.epochSeconds) WHERE id = \(bind: id)").run()
                 try await db.raw("DELETE FROM article_old_slug WHERE slug = (SELECT slug FROM article WHERE id = \(bind: id))").run()
+                try await db.raw("""
+                    INSERT INTO article_event (article_id, event, created_at) VALUES (\(bind: id), 'article.published', \(bind: now.epochSeconds))
+                    """).run()
                 done.append(id)
             }
             return done

@@ -82,7 +82,30 @@ extension Store {
     /// Queues `payload` for every webhook that listens to `event`. Sent by the server's dispatcher,
     /// from this process or another (an import from the command line is announced too).
     public func enqueueWebhooks(_ event: ArticleEvent, payload: String, now: Date = .now) async throws {
+        try await engine.write { db in try await Self.enqueue(event, payload: payload, in: db, now: now) }
+    }
+
+    /// Events recorded with the changes that caused them and not yet announced, oldest first.
+    public func pendingArticleEvents(limit: Int = 100) async throws -> [(id: Int64, articleID: Int64, event: ArticleEvent)] {
+        try await engine.reader.raw("SELECT id, article_id, event FROM article_event ORDER BY id LIMIT \(bind: limit)").all().compactMap { row in
+            guard let event = ArticleEvent(rawValue: try row.decode(column: "event", as: String.self)) else { return nil }
+            return (try row.decode(column: "id", as: Int64.self), try row.decode(column: "article_id", as: Int64.self), event)
+        }
+    }
+
+    /// Queues the deliveries of recorded event `eventID` (with `payload`, or none when nil: the
+    /// article is gone) and marks it announced, in one transaction. False when another instance
+    /// announced it first.
+    @discardableResult
+    public func announceArticleEvent(id eventID: Int64, _ event: ArticleEvent, payload: String?, now: Date = .now) async throws -> Bool {
         try await engine.write { db in
+            guard try await db.raw("DELETE FROM article_event WHERE id = \(bind: eventID) RETURNING id").first() != nil else { return false }
+            if let payload { try await Self.enqueue(event, payload: payload, in: db, now: now) }
+            return true
+        }
+    }
+
+    private static func enqueue(_ event: ArticleEvent, payload: String, in db: any SQLDatabase, now: Date) async throws {
             for row in try await db.raw("SELECT id, events FROM webhook").all() {
                 let events = try row.decode(column: "events", as: String.self).split(separator: ",")
                 guard events.contains(Substring(event.rawValue)) else { continue }
@@ -92,7 +115,6 @@ extension Store {
                             \(bind: now.epochSeconds), \(bind: now.epochSeconds))
                     """).run()
             }
-        }
     }
 
     private static let deliverySelect: SQLQueryString = """

@@ -35,7 +35,11 @@ public struct ImportedArticle: Sendable, Equatable {
 extension Store {
     /// Stores `records` in one transaction: all of them, or none if any fails.
     /// An existing slug is updated in place; unknown sections, tags and authors are created.
-    public func importArticles(_ records: [ArticleRecord], now: Date = .now) async throws -> [ImportedArticle] {
+    /// `stagedMedia` (temporary → final paths in the media folder) is recorded in the same
+    /// transaction, so that files belong to the import exactly when its articles do.
+    public func importArticles(
+        _ records: [ArticleRecord], stagedMedia: [(temporary: String, final: String)] = [], now: Date = .now
+    ) async throws -> [ImportedArticle] {
         var seen: [String: String] = [:]
         for record in records {
             if let other = seen[record.source.slug] {
@@ -50,7 +54,30 @@ extension Store {
             for record in records {
                 imported.append(try await Self.save(record, in: db, now: now))
             }
+            for file in stagedMedia {
+                try await db.raw("""
+                    INSERT INTO staged_media (temporary, final) VALUES (\(bind: file.temporary), \(bind: file.final))
+                    ON CONFLICT (temporary) DO UPDATE SET final = excluded.final
+                    """).run()
+            }
             return imported
+        }
+    }
+
+    /// Media files committed imports staged and have not yet moved into place (temporary → final).
+    public func stagedMedia() async throws -> [(temporary: String, final: String)] {
+        try await engine.reader.raw("SELECT temporary, final FROM staged_media").all().map {
+            (try $0.decode(column: "temporary", as: String.self), try $0.decode(column: "final", as: String.self))
+        }
+    }
+
+    /// Forgets staged files once they are in place.
+    public func forgetStagedMedia(_ temporaries: [String]) async throws {
+        guard !temporaries.isEmpty else { return }
+        try await engine.write { db in
+            for temporary in temporaries {
+                try await db.raw("DELETE FROM staged_media WHERE temporary = \(bind: temporary)").run()
+            }
         }
     }
 

@@ -34,6 +34,8 @@ struct AdminAPIController: Sendable {
             case .forbidden: self.init(.forbidden, "NoPermissionError", error.message)
             case .notFound: self.init(.notFound, "NotFoundError", error.message)
             case .conflict: self.init(.conflict, "ConflictError", error.message)
+            case .diskFull, .readOnly: self.init(error.httpStatus, "StorageError", error.message)
+            case .storage, .configuration: self.init(.internalServerError, "InternalServerError", "the site could not do this; nothing was changed")
             default: self.init(.unprocessableContent, "ValidationError", error.message)
             }
             field = error.location?.field
@@ -199,6 +201,8 @@ struct AdminAPIController: Sendable {
             return Self.error(failure)
         } catch let error as MastheadError {
             return Self.error(Failure(error))
+        } catch let error where MastheadError.storageFault(error) != nil {
+            return Self.error(Failure(MastheadError.storageFault(error)!))
         } catch let error as HTTPError {
             // A body that cannot be read at all (a broken multipart form, too large).
             let type = error.status == .contentTooLarge ? "RequestTooLargeError" : error.status == .unsupportedMediaType ? "UnsupportedMediaTypeError" : "BadRequestError"

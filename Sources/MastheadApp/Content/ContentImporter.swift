@@ -61,7 +61,9 @@ public struct ContentImporter: Sendable {
             }
             sources.append(try ArticleSource.parse(text, file: file, timeZone: site.timeZone))
         }
-        let staged = StagedMedia(mediaDirectory: mediaDirectory)
+        try await StagedMedia.recover(store: store, mediaDirectory: mediaDirectory)
+        let staged = try StagedMedia(mediaDirectory: mediaDirectory)
+        let imported: [ImportedArticle]
         do {
             var records: [ArticleRecord] = []
             for source in sources {
@@ -71,13 +73,14 @@ public struct ContentImporter: Sendable {
                 }
                 records.append(ArticleRecord(source: source, bodyHTML: body, image: image))
             }
-            let imported = try await store.importArticles(records, now: now)
-            try staged.commit()
-            return imported
+            imported = try await store.importArticles(records, stagedMedia: staged.files, now: now)
         } catch {
             staged.discard()
             throw error
         }
+        // Committed: should moving the images fail, the next start (or import) moves them.
+        try await staged.commit(store: store)
+        return imported
     }
 
     /// Imports standing pages (About, Privacy…): title, slug, summary and body of each file.
@@ -159,39 +162,119 @@ public struct ContentImporter: Sendable {
     }
 }
 
-/// Image files copied next to their final place, moved there only once the import has committed.
+/// Image files an import writes into the media folder's hidden `.staging/` folder and moves into
+/// place once the import has committed. The import's transaction lists them (`staged_media`), so
+/// after a crash `recover` tells a committed import's files (moved into place) from an unfinished
+/// one's (removed). Imports hold a shared lock on `.staging/.lock` while they stage; recovery runs
+/// only when it can take that lock alone, so it never removes the files of an import in progress.
 final class StagedMedia {
+    static let folder = ".staging"
     let mediaDirectory: String
     private var staged: [(temporary: String, final: String)] = []
+    private let lock: FileLock
 
-    init(mediaDirectory: String) {
+    init(mediaDirectory: String) throws {
         self.mediaDirectory = mediaDirectory
+        lock = try FileLock(path: Self.lockPath(in: mediaDirectory))
+        lock.lock(exclusive: false)
     }
 
+    deinit { lock.close() }
+
+    /// The paths to record with the import, relative to the media folder.
+    var files: [(temporary: String, final: String)] { staged }
+
     func stage(_ data: Data, as relative: String) throws {
-        let final = mediaDirectory + "/" + relative
-        let temporary = final + ".importing"
-        guard !staged.contains(where: { $0.final == final }) else { return }
-        let manager = FileManager.default
+        guard !staged.contains(where: { $0.final == relative }) else { return }
+        let temporary = Self.folder + "/" + UUID().uuidString.lowercased() + ".importing"
         do {
-            try manager.createDirectory(atPath: (final as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            if manager.fileExists(atPath: temporary) { try manager.removeItem(atPath: temporary) }
-            try data.write(to: URL(fileURLWithPath: temporary))
+            try data.write(to: URL(fileURLWithPath: mediaDirectory + "/" + temporary))
         } catch {
             throw MastheadError(.storage, "cannot write \(relative) into the media folder (is the disk full or read-only?): \(error.localizedDescription)")
         }
-        staged.append((temporary, final))
+        staged.append((temporary, relative))
     }
 
-    func commit() throws {
-        let manager = FileManager.default
-        for file in staged {
-            if manager.fileExists(atPath: file.final) { try manager.removeItem(atPath: file.final) }
-            try manager.moveItem(atPath: file.temporary, toPath: file.final)
-        }
+    /// Moves the files into place (the import has committed) and forgets them.
+    func commit(store: Store) async throws {
+        for file in staged { try Self.move(file, in: mediaDirectory) }
+        try await store.forgetStagedMedia(staged.map(\.temporary))
+        staged = []
     }
 
     func discard() {
-        for file in staged { try? FileManager.default.removeItem(atPath: file.temporary) }
+        for file in staged { try? FileManager.default.removeItem(atPath: mediaDirectory + "/" + file.temporary) }
+        staged = []
+    }
+
+    /// Finishes what a killed import left: files of committed imports are moved into place, files
+    /// of imports that never committed are removed. Does nothing while an import is staging.
+    /// Returns how many files were moved and removed.
+    @discardableResult
+    static func recover(store: Store, mediaDirectory: String) async throws -> (moved: Int, removed: Int) {
+        // A media folder that cannot be written (a read-only disk) has nothing to recover.
+        guard let lock = try? FileLock(path: lockPath(in: mediaDirectory)) else { return (0, 0) }
+        defer { lock.close() }
+        guard lock.tryLock() else { return (0, 0) }
+        let listed = try await store.stagedMedia()
+        var moved = 0
+        for file in listed where FileManager.default.fileExists(atPath: mediaDirectory + "/" + file.temporary) {
+            try move(file, in: mediaDirectory)
+            moved += 1
+        }
+        try await store.forgetStagedMedia(listed.map(\.temporary))
+        var removed = 0
+        let staging = mediaDirectory + "/" + folder
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: staging)) ?? [] where name.hasSuffix(".importing") {
+            try? FileManager.default.removeItem(atPath: staging + "/" + name)
+            removed += 1
+        }
+        return (moved, removed)
+    }
+
+    private static func lockPath(in mediaDirectory: String) throws -> String {
+        let staging = mediaDirectory + "/" + folder
+        do {
+            try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+        } catch {
+            throw MastheadError(.storage, "cannot create \(staging) (is the disk full or read-only?): \(error.localizedDescription)")
+        }
+        return staging + "/.lock"
+    }
+
+    private static func move(_ file: (temporary: String, final: String), in mediaDirectory: String) throws {
+        let manager = FileManager.default
+        let final = mediaDirectory + "/" + file.final
+        try manager.createDirectory(atPath: (final as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        // rename(2) replaces an older file of the same name in one step.
+        guard rename(mediaDirectory + "/" + file.temporary, final) == 0 else {
+            throw MastheadError(.storage, "cannot move an imported image to \(final): \(String(cString: strerror(errno)))")
+        }
+    }
+}
+
+/// An advisory lock on a file (flock): shared or exclusive, released when closed or when the process ends.
+final class FileLock: @unchecked Sendable {
+    private let descriptor: Int32
+
+    init(path: String) throws {
+        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw MastheadError(.storage, "cannot open the lock file \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Waits for the lock.
+    func lock(exclusive: Bool) {
+        while flock(descriptor, exclusive ? LOCK_EX : LOCK_SH) != 0 && errno == EINTR {}
+    }
+
+    /// Takes the lock alone if no one holds it; false otherwise.
+    func tryLock() -> Bool {
+        flock(descriptor, LOCK_EX | LOCK_NB) == 0
+    }
+
+    func close() {
+        _ = Foundation.close(descriptor)
     }
 }

@@ -12,10 +12,16 @@ import NIOPosix
 public enum BlockingWork {
     /// The process's image conversions: at most one per core at once.
     static let images = ConversionLimiter(permits: max(1, ProcessInfo.processInfo.activeProcessorCount))
+    /// Threads of their own for image work, so a burst of conversions never queues other blocking work.
+    static let imageThreads: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: max(1, ProcessInfo.processInfo.activeProcessorCount))
+        pool.start()
+        return pool
+    }()
 
-    /// Runs image work (libvips) on the blocking-work threads, within the image limiter.
+    /// Runs image work (libvips) on the image threads, within the image limiter.
     public static func image<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await images.run { try await NIOThreadPool.singleton.runIfActive(body) }
+        try await images.run { try await imageThreads.runIfActive(body) }
     }
 
     /// Runs other blocking work (file I/O, hashing) on the blocking-work threads.

@@ -12,8 +12,9 @@ struct EditorialScheduler: Service {
     let store: Store
     let interval: Duration
     let logger: Logger
-    /// Called with each article just published (webhooks listen here).
-    var onPublish: @Sendable ([ArticleSummary]) async -> Void = { _ in }
+    /// Called after every check: announces the publications recorded with them (webhooks), and
+    /// any a crash left unannounced.
+    var announce: @Sendable () async -> Void = {}
 
     func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
@@ -24,11 +25,11 @@ struct EditorialScheduler: Service {
                         "masthead.article": "\(article.path)", "masthead.scheduled_for": "\(article.publishedAt)",
                     ])
                 }
-                if !published.isEmpty { await onPublish(published) }
             } catch {
                 if Task.isCancelled || Task.isShuttingDownGracefully { break }
                 logger.warning("cannot publish scheduled articles", metadata: ["masthead.error": "\(error)"])
             }
+            await announce()
             try? await Task.sleep(for: interval)
         }
     }

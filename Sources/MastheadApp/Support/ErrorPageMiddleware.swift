@@ -24,6 +24,11 @@ struct ErrorPageMiddleware<Context: RequestContext>: RouterMiddleware {
             // A refusal no handler turned into an answer: still the sender's mistake, never a 500.
             if error.code == .notFound { return await page(status: 404, for: request, logger: context.logger) }
             throw HTTPError(error.code == .forbidden ? .forbidden : error.code == .conflict ? .conflict : .unprocessableContent, message: error.message)
+        } catch let error where MastheadError.storageFault(error) != nil {
+            // A full disk or a read-only database: said plainly, to the reader and in the log.
+            let fault = MastheadError.storageFault(error)!
+            context.logger.error("cannot write", metadata: ["masthead.error": "\(fault.message)"])
+            return await page(status: fault.httpStatus.code, for: request, logger: context.logger, storageFault: fault.message)
         } catch {
             if TipLinePaths.contains(request.uri.path) {
                 // Nothing about the tip: not its address, not the error's words, only its kind.
@@ -37,13 +42,14 @@ struct ErrorPageMiddleware<Context: RequestContext>: RouterMiddleware {
         }
     }
 
-    private func page(status: Int, for request: Request, logger: Logger) async -> Response {
-        let responseStatus: HTTPResponse.Status = status == 404 ? .notFound : .internalServerError
+    private func page(status: Int, for request: Request, logger: Logger, storageFault: String? = nil) async -> Response {
+        let responseStatus = HTTPResponse.Status(code: status)
         let headers: HTTPFields = [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"]
         let sections = (try? await store.sections()) ?? []
         let html: String
         do {
-            html = try theme.render(views.errorPage(status: status, path: request.uri.path, sections: sections), template: "error")
+            html = try theme.render(
+                views.errorPage(status: status, path: request.uri.path, sections: sections, storageFault: storageFault), template: "error")
         } catch {
             logger.error("the error page itself failed", metadata: ["masthead.error": "\(error)"])
             html = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Error</title></head><body><main><h1>Sorry, something went wrong.</h1><p><a href=\"/\">Front page</a></p></main></body></html>"
@@ -175,7 +181,8 @@ struct PathNormalizationMiddleware<Context: RequestContext>: RouterMiddleware {
 }
 
 /// The folders served as files (`/assets/`, `/media/`, the newsroom's assets) answer only for
-/// files: a folder's address is not found (no listing, and none of the file server's redirects).
+/// files: a folder's address is not found (no listing, and none of the file server's redirects),
+/// nor is any hidden (dot) name.
 struct StaticFolderMiddleware<Context: RequestContext>: RouterMiddleware {
     /// URL prefixes (with their trailing slash) and the folders they serve.
     let folders: [(prefix: String, directory: String)]
@@ -185,11 +192,19 @@ struct StaticFolderMiddleware<Context: RequestContext>: RouterMiddleware {
         if let folder = folders.first(where: { path.hasPrefix($0.prefix) || path + "/" == $0.prefix }) {
             let relative = path.dropFirst(min(path.count, folder.prefix.count))
             var isDirectory: ObjCBool = false
-            if relative.isEmpty || relative.hasSuffix("/")
+            // Hidden names (an import's staging folder, upload spools, lock files) are never public.
+            if relative.isEmpty || relative.hasSuffix("/") || relative.split(separator: "/").contains(where: { $0.hasPrefix(".") })
                 || FileManager.default.fileExists(atPath: folder.directory + "/" + relative, isDirectory: &isDirectory) && isDirectory.boolValue {
                 throw HTTPError(.notFound)
             }
         }
         return try await next(request, context)
+    }
+}
+
+extension MastheadError {
+    /// The answer to a storage fault: 507 for a full disk, 503 for a read-only database.
+    var httpStatus: HTTPResponse.Status {
+        code == .diskFull ? .insufficientStorage : code == .readOnly ? .serviceUnavailable : .internalServerError
     }
 }

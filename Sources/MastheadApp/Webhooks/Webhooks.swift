@@ -25,6 +25,20 @@ public struct WebhookNotifier: Sendable {
         }
     }
 
+    /// Announces the events recorded with the changes that caused them (scheduled publications),
+    /// each once, also those a crash left unannounced.
+    public func announceRecordedEvents() async {
+        do {
+            for pending in try await store.pendingArticleEvents() {
+                let article = try await store.articleSummary(id: pending.articleID).asyncMap { try await store.article(slug: $0.slug) }
+                try await store.announceArticleEvent(
+                    id: pending.id, pending.event, payload: article.map { Self.payload(pending.event, article: $0, site: settings.current) })
+            }
+        } catch {
+            logger.warning("cannot queue webhooks", metadata: ["masthead.error": "\(error)"])
+        }
+    }
+
     public func announce(_ event: ArticleEvent, article: Article) async {
         do {
             try await store.enqueueWebhooks(event, payload: Self.payload(event, article: article, site: settings.current))

@@ -1,28 +1,40 @@
 import Foundation
 import Logging
 import MastheadCore
+import NIOPosix
 import SQLiteKit
+import Synchronization
 
-/// The SQLite engine: one writer connection behind a lock and one reader connection, on a file in
-/// WAL mode so that readers never wait for the writer and another process (the CLI importing while
-/// the server runs) can write too.
+/// The SQLite engine: one writer connection behind a lock and a pool of reader connections, on a
+/// file in WAL mode so that readers never wait for the writer (nor for each other) and another
+/// process (the CLI importing while the server runs) can write too. The connections run their
+/// blocking calls on threads of their own, so a long image conversion elsewhere never holds up
+/// a query.
 ///
 /// SQLite-specific SQL lives here and nowhere else.
 final class SQLiteEngine: DatabaseEngine {
     private let writerConnection: SQLiteConnection
-    private let readerConnection: SQLiteConnection
+    private let readerConnections: [SQLiteConnection]
+    private let threads: NIOThreadPool
     private let writeLock = AsyncLock()
     private let logger: Logger
-    let reader: any SQLDatabase
+    private let readers: [any SQLDatabase]
+    private let nextReader = Atomic<Int>(0)
     private let writer: any SQLDatabase
 
-    private init(writer: SQLiteConnection, reader: SQLiteConnection, logger: Logger) {
+    /// A reader, taken in turn from the pool.
+    var reader: any SQLDatabase {
+        readers[nextReader.wrappingAdd(1, ordering: .relaxed).oldValue % readers.count]
+    }
+
+    private init(writer: SQLiteConnection, readers: [SQLiteConnection], threads: NIOThreadPool, logger: Logger) {
         self.writerConnection = writer
-        self.readerConnection = reader
+        self.readerConnections = readers
+        self.threads = threads
         self.logger = logger
         // Queries are never logged: their bound values hold tokens, secrets and readers' searches.
         self.writer = writer.sql(encoder: .init(), decoder: .init(), queryLogLevel: nil)
-        self.reader = reader.sql(encoder: .init(), decoder: .init(), queryLogLevel: nil)
+        self.readers = readers.map { $0.sql(encoder: .init(), decoder: .init(), queryLogLevel: nil) }
     }
 
     /// Opens (creating if needed) the database file at `path`, and its folder.
@@ -35,22 +47,37 @@ final class SQLiteEngine: DatabaseEngine {
         }
         var connectionLogger = logger
         connectionLogger[metadataKey: "masthead.database"] = "\(path)"
+        let readerCount = max(2, ProcessInfo.processInfo.activeProcessorCount * 2)
+        let threads = NIOThreadPool(numberOfThreads: readerCount + 1)
+        threads.start()
         let writer: SQLiteConnection
-        let reader: SQLiteConnection
+        var readers: [SQLiteConnection] = []
         do {
-            writer = try await SQLiteConnection.open(storage: .file(path: path), logger: connectionLogger)
-            reader = try await SQLiteConnection.open(storage: .file(path: path), logger: connectionLogger)
+            writer = try await SQLiteConnection.open(storage: .file(path: path), threadPool: threads, logger: connectionLogger, on: MultiThreadedEventLoopGroup.singleton.any())
+            for _ in 0..<readerCount {
+                readers.append(try await SQLiteConnection.open(storage: .file(path: path), threadPool: threads, logger: connectionLogger, on: MultiThreadedEventLoopGroup.singleton.any()))
+            }
         } catch {
+            try? await threads.shutdownGracefully()
             throw MastheadError(.storage, "cannot open the SQLite database \(path): \(error)")
         }
-        let engine = SQLiteEngine(writer: writer, reader: reader, logger: logger)
-        // WAL lets readers (this process's and others') go on while one writer writes;
-        // busy_timeout makes a writer wait for another process's transaction instead of failing.
-        try await engine.writer.raw("PRAGMA journal_mode = WAL").run()
-        for database in [engine.writer, engine.reader] {
-            try await database.raw("PRAGMA busy_timeout = 10000").run()
-            try await database.raw("PRAGMA foreign_keys = ON").run()
-            try await database.raw("PRAGMA synchronous = NORMAL").run()
+        let engine = SQLiteEngine(writer: writer, readers: readers, threads: threads, logger: logger)
+        do {
+            // WAL lets readers (this process's and others') go on while one writer writes;
+            // busy_timeout makes a writer wait for another process's transaction instead of failing.
+            try await engine.writer.raw("PRAGMA journal_mode = WAL").run()
+            for database in [engine.writer] + engine.readers {
+                try await database.raw("PRAGMA busy_timeout = 10000").run()
+                try await database.raw("PRAGMA foreign_keys = ON").run()
+                try await database.raw("PRAGMA synchronous = NORMAL").run()
+                // 16 MB of pages per connection, kept between queries; temporary b-trees in memory.
+                try await database.raw("PRAGMA cache_size = -16000").run()
+                try await database.raw("PRAGMA temp_store = MEMORY").run()
+            }
+        } catch {
+            await engine.close()
+            let reason = fault(error).map(\.message) ?? "\(error)"
+            throw MastheadError(fault(error)?.code ?? .storage, "cannot use the SQLite database \(path): \(reason)")
         }
         return engine
     }
@@ -59,21 +86,38 @@ final class SQLiteEngine: DatabaseEngine {
         let writer = self.writer
         return try await writeLock.withLock {
             // IMMEDIATE takes the write lock at once, so two processes never deadlock upgrading.
-            try await writer.raw("BEGIN IMMEDIATE").run()
+            do {
+                try await writer.raw("BEGIN IMMEDIATE").run()
+            } catch {
+                throw Self.fault(error) ?? error
+            }
             do {
                 let result = try await body(writer)
                 try await writer.raw("COMMIT").run()
                 return result
             } catch {
                 do { try await writer.raw("ROLLBACK").run() } catch { self.logger.error("rollback failed: \(error)") }
-                throw error
+                throw Self.fault(error) ?? error
             }
         }
     }
 
-    func close() async {
-        for connection in [writerConnection, readerConnection] {
-            do { try await connection.close() } catch { logger.warning("closing SQLite connection: \(error)") }
+    /// SQLite's own words for a full disk or a read-only database, as the store's clear errors.
+    static func fault(_ error: any Error) -> MastheadError? {
+        guard let error = error as? SQLiteError else { return MastheadError.storageFault(error) }
+        switch error.reason {
+        case .full: return .diskFull
+        case .readOnly, .readonlyCantLock, .readonlyDirectory, .readonlyInRecovery, .readonlyInRollback, .readonlyBackingMoved:
+            return .readOnly
+        default: return nil
         }
+    }
+
+    func close() async {
+        for connection in [writerConnection] + readerConnections {
+            // The future form: closing must happen even when the calling task is being cancelled.
+            do { try await connection.close().get() } catch { logger.warning("closing SQLite connection: \(error)") }
+        }
+        try? await threads.shutdownGracefully()
     }
 }
