@@ -135,7 +135,38 @@ enum Migrations {
                 .column("created_at", type: .bigint, .notNull)
                 .run()
         }),
+        Migration(version: 11, name: "listings at scale", apply: createListingIndexes),
     ]
+
+    /// Every list readers see (home, sections, tags, authors, their page N, feeds) is read from an
+    /// index in its own order, newest first, without touching articles it does not show:
+    /// partial indexes over published articles, and `listed_at` (the publication time of a
+    /// published article, NULL otherwise) on the tag and author links, kept by ``Store/stampListings``.
+    private static func createListingIndexes(_ db: any SQLDatabase) async throws {
+        for link in ["article_tag", "article_author"] {
+            try await db.raw("ALTER TABLE \(unsafeRaw: link) ADD COLUMN listed_at BIGINT").run()
+            try await db.raw("""
+                UPDATE \(unsafeRaw: link) SET listed_at = (
+                  SELECT a.published_at FROM article a WHERE a.id = \(unsafeRaw: link).article_id AND a.status = 'published')
+                """).run()
+        }
+        try await db.raw("""
+            CREATE INDEX article_tag_listing ON article_tag (tag_id, listed_at DESC, article_id DESC) WHERE listed_at IS NOT NULL
+            """).run()
+        try await db.raw("""
+            CREATE INDEX article_author_listing ON article_author (author_id, listed_at DESC, article_id DESC) WHERE listed_at IS NOT NULL
+            """).run()
+        try await db.raw("CREATE INDEX article_listing ON article (published_at DESC, id DESC) WHERE status = 'published'").run()
+        try await SQLiteSearch.createVocabulary(db)
+        // What each content change made stale, for the page caches of every instance.
+        try await db.create(table: "content_change")
+            .column("version", type: .bigint, .primaryKey(autoIncrement: false))
+            .column("pages", type: .text, .notNull)
+            .run()
+        try await db.raw("""
+            CREATE INDEX article_section_listing ON article (section_id, published_at DESC, id DESC) WHERE status = 'published'
+            """).run()
+    }
 
     /// Accounts, sessions, sign-in throttling, API keys, revisions, media and settings; and the
     /// article columns the editor needs (who created it, which version, SEO words, preview link).

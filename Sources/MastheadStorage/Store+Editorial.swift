@@ -145,7 +145,7 @@ extension Store {
         revisionKind: Revision.Kind = .save, now: Date = .now
     ) async throws -> ArticleSummary {
         let content = try content.validated()
-        let outcome: Result<Int64, EditConflict> = try await writeContent { db in
+        let outcome: Result<Int64, EditConflict> = try await writeContent { db, stale in
             guard try await db.raw("SELECT id FROM section WHERE id = \(bind: content.sectionID)").first() != nil else {
                 throw MastheadError(.invalidInput, "there is no section \(content.sectionID)", location: .init(field: "section"))
             }
@@ -177,6 +177,8 @@ extension Store {
                 }
                 newVersion = current + 1
                 articleID = id
+                // Where the story was shown before the save (its old address, section, tags) goes stale too.
+                try await Self.notePagesShowing(articleID: id, in: db, stale)
                 // A published story keeps its old address working when its slug changes.
                 let oldSlug = try row.decode(column: "slug", as: String.self)
                 if oldSlug != content.slug, try row.decode(column: "status", as: String.self) == ArticleStatus.published.rawValue {
@@ -224,6 +226,8 @@ extension Store {
                 let tagID = try await Self.ensureTag(named: name, in: db)
                 try await db.raw("INSERT INTO article_tag (article_id, tag_id, position) VALUES (\(bind: articleID), \(bind: tagID), \(bind: position))").run()
             }
+            try await Self.stampListings(articleID: articleID, in: db)
+            try await Self.notePagesShowing(articleID: articleID, in: db, stale)
             try await SQLiteSearch.index(db, id: articleID, title: content.title, summary: content.summary, bodyHTML: bodyHTML)
             _ = try await Self.insertRevision(db, articleID: articleID, version: newVersion, kind: revisionKind, user: user, content: content, now: now)
             return .success(articleID)
@@ -262,7 +266,7 @@ extension Store {
     /// before); scheduling needs a time in the future; unpublishing makes it a draft again.
     @discardableResult
     public func applyWorkflow(_ action: WorkflowAction, articleID: Int64, by user: User, now: Date = .now) async throws -> ArticleSummary {
-        try await writeContent { db in
+        try await writeContent { db, stale in
             guard let row = try await db.raw("SELECT status, published_at FROM article WHERE id = \(bind: articleID)").first() else {
                 throw MastheadError(.notFound, "there is no article \(articleID)")
             }
@@ -277,11 +281,16 @@ extension Store {
             if case .schedule(let time) = action, time <= now {
                 throw MastheadError(.invalidInput, "the scheduled time has already passed; choose a time in the future or publish now", location: .init(field: "publish_at"))
             }
+            // A story taken down may be linked from any page (related stories): all pages go stale.
+            if status == .published && newStatus != .published { stale.everything() }
+            try await Self.notePagesShowing(articleID: articleID, in: db, stale)
             try await db.raw("""
                 UPDATE article SET status = \(bind: newStatus.rawValue), published_at = \(bind: newTime),
                   modified_at = \(bind: now.epochSeconds), modified_by = \(bind: user.id)
                 WHERE id = \(bind: articleID)
                 """).run()
+            try await Self.stampListings(articleID: articleID, in: db)
+            try await Self.notePagesShowing(articleID: articleID, in: db, stale)
             // A story published at an address another story once had takes it over for good.
             if newStatus == .published {
                 try await db.raw("DELETE FROM article_old_slug WHERE slug = (SELECT slug FROM article WHERE id = \(bind: articleID))").run()
@@ -298,12 +307,14 @@ extension Store {
             "SELECT id FROM article WHERE status = 'scheduled' AND published_at <= \(bind: now.epochSeconds)"
         ).all().map { try $0.decode(column: "id", as: Int64.self) }
         guard !ids.isEmpty else { return [] }
-        let published: [Int64] = try await writeContent { db in
+        let published: [Int64] = try await writeContent { db, stale in
             var done: [Int64] = []
             for id in ids {
                 // Re-checked inside the transaction: another instance may have published it already.
                 guard try await db.raw("SELECT id FROM article WHERE id = \(bind: id) AND status = 'scheduled' AND published_at <= \(bind: now.epochSeconds)").first() != nil else { continue }
                 try await db.raw("UPDATE article SET status = 'published', modified_at = \(bind: now.epochSeconds) WHERE id = \(bind: id)").run()
+                try await Self.stampListings(articleID: id, in: db)
+                try await Self.notePagesShowing(articleID: id, in: db, stale)
                 try await db.raw("DELETE FROM article_old_slug WHERE slug = (SELECT slug FROM article WHERE id = \(bind: id))").run()
                 try await db.raw("""
                     INSERT INTO article_event (article_id, event, created_at) VALUES (\(bind: id), 'article.published', \(bind: now.epochSeconds))
@@ -319,10 +330,12 @@ extension Store {
 
     /// Deletes the article, its revisions, corrections and search entry.
     public func deleteArticle(id: Int64) async throws {
-        try await writeContent { db in
-            guard try await db.raw("SELECT id FROM article WHERE id = \(bind: id)").first() != nil else {
+        try await writeContent { db, stale in
+            guard let row = try await db.raw("SELECT status FROM article WHERE id = \(bind: id)").first() else {
                 throw MastheadError(.notFound, "there is no article \(id)")
             }
+            // A published story may be linked from any page (related stories): all pages go stale.
+            if try row.decode(column: "status", as: String.self) == ArticleStatus.published.rawValue { stale.everything() }
             try await db.raw("DELETE FROM article_search WHERE rowid = \(bind: id)").run()
             try await db.raw("DELETE FROM article WHERE id = \(bind: id)").run()
         }

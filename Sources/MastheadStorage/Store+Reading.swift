@@ -29,46 +29,84 @@ extension Store {
 
     /// Published articles matching `filter`, newest first, as readers may see them at `now`.
     public func publishedArticles(_ filter: ArticleFilter = .init(), limit: Int, offset: Int = 0, now: Date = .now) async throws -> [Article] {
-        let query = Self.articleSelect + Self.publishedWhere(filter, now: now)
-            + " ORDER BY a.published_at DESC, a.id DESC LIMIT \(bind: limit) OFFSET \(bind: offset)"
-        return try await articles(from: try await engine.reader.raw(query).all())
+        try await articles(ids: try await publishedIDs(filter, limit: limit, offset: offset, now: now))
     }
 
-    /// How many published articles match `filter` at `now`.
+    /// How many published articles match `filter` at `now`, counted in the list's own index.
     public func countPublishedArticles(_ filter: ArticleFilter = .init(), now: Date = .now) async throws -> Int {
-        let query: SQLQueryString = "SELECT COUNT(*) AS n FROM article a" + Self.publishedWhere(filter, now: now)
+        let query: SQLQueryString = "SELECT COUNT(*) AS n FROM (" + Self.listQuery(filter, now: now) + ") list"
         return try await engine.reader.raw(query).first()?.decode(column: "n", as: Int.self) ?? 0
     }
 
-    /// Articles related to `article`: those sharing most tags first, then the newest of its section.
+    /// The ids of a list, newest first. A list of one section, tag or author (or of everything) is
+    /// read from that list's index alone: page 500 skips index entries, never articles.
+    func publishedIDs(_ filter: ArticleFilter, limit: Int, offset: Int = 0, now: Date) async throws -> [Int64] {
+        let query = Self.listQuery(filter, now: now) + " LIMIT \(bind: limit) OFFSET \(bind: offset)"
+        return try await engine.reader.raw(query).all().map { try $0.decode(column: "id", as: Int64.self) }
+    }
+
+    /// The ids (column `id`) of the published articles matching `filter`, in list order.
+    static func listQuery(_ filter: ArticleFilter, now: Date) -> SQLQueryString {
+        let time = now.epochSeconds
+        func link(_ table: String, _ column: String, _ id: Int64) -> SQLQueryString {
+            var query: SQLQueryString = """
+                SELECT article_id AS id FROM \(unsafeRaw: table)
+                WHERE \(unsafeRaw: column) = \(bind: id) AND listed_at IS NOT NULL AND listed_at <= \(bind: time)
+                """
+            if let excluded = filter.excludingID { query += " AND article_id <> \(bind: excluded)" }
+            return query + " ORDER BY listed_at DESC, article_id DESC"
+        }
+        switch (filter.sectionID, filter.tagID, filter.authorID) {
+        case (nil, let tag?, nil): return link("article_tag", "tag_id", tag)
+        case (nil, nil, let author?): return link("article_author", "author_id", author)
+        default: return "SELECT a.id FROM article a" + publishedWhere(filter, now: now) + " ORDER BY a.published_at DESC, a.id DESC"
+        }
+    }
+
+    /// The articles with `ids`, in that order (those that no longer exist left out).
+    func articles(ids: [Int64]) async throws -> [Article] {
+        guard !ids.isEmpty else { return [] }
+        let rows = try await engine.reader.raw(Self.articleSelect + " WHERE a.id IN (\(binds: ids))").all()
+        let byID = Dictionary(uniqueKeysWithValues: try await articles(from: rows).map { ($0.id, $0) })
+        return ids.compactMap { byID[$0] }
+    }
+
+    /// Articles related to `article`: those sharing most tags first, then those of its section,
+    /// newest first; then stories with the rarer words of its headline; then the newest of its section.
+    /// Candidates come from the newest stories of each of its first eight tags, read from the tags'
+    /// indexes, so the cost does not grow with the site or with how common a tag is.
     public func relatedArticles(to article: Article, limit: Int, now: Date = .now) async throws -> [Article] {
-        let tagIDs = article.tags.map(\.id)
-        var related: [Article] = []
+        var ids: [Int64] = []
+        let tagIDs = article.tags.prefix(8).map(\.id)
         if !tagIDs.isEmpty {
-            let query = Self.articleSelect
-                + " JOIN (SELECT article_id, COUNT(*) AS shared FROM article_tag WHERE tag_id IN (\(binds: tagIDs)) GROUP BY article_id) m ON m.article_id = a.id"
-                + Self.publishedWhere(.init(excludingID: article.id), now: now)
-                + " ORDER BY m.shared DESC, (a.section_id = \(bind: article.section.id)) DESC, a.published_at DESC LIMIT \(bind: limit)"
-            related = try await articles(from: try await engine.reader.raw(query).all())
-        }
-        // Then stories whose words are most like this one's headline and dek.
-        if related.count < limit, let match = SQLiteSearch.similarityQuery(article.title + " " + article.summary) {
-            let (ids, _) = try await SQLiteSearch.search(
-                engine.reader, match: match, where: Self.publishedCondition(.init(excludingID: article.id), now: now), limit: limit * 2, offset: 0)
-            let candidates = ids.map(\.0).filter { id in !related.contains { $0.id == id } }
-            if !candidates.isEmpty {
-                let rows = try await engine.reader.raw(Self.articleSelect + " WHERE a.id IN (\(binds: candidates))").all()
-                let byID = Dictionary(uniqueKeysWithValues: try await articles(from: rows).map { ($0.id, $0) })
-                for id in candidates where related.count < limit { if let found = byID[id] { related.append(found) } }
+            let perTag = max(limit * 4, 16)
+            var candidates: SQLQueryString = ""
+            for (index, tagID) in tagIDs.enumerated() {
+                if index > 0 { candidates += " UNION ALL " }
+                candidates += "SELECT * FROM (" + Self.listQuery(.init(tagID: tagID, excludingID: article.id), now: now)
+                    + " LIMIT \(bind: perTag))"
             }
+            let query: SQLQueryString = """
+                SELECT c.id, COUNT(*) AS shared FROM (
+                """ + candidates + """
+                ) c JOIN article a ON a.id = c.id
+                GROUP BY c.id, a.section_id, a.published_at
+                ORDER BY shared DESC, (a.section_id = \(bind: article.section.id)) DESC, a.published_at DESC, c.id DESC
+                LIMIT \(bind: limit)
+                """
+            ids = try await engine.reader.raw(query).all().map { try $0.decode(column: "id", as: Int64.self) }
         }
-        if related.count < limit {
-            let sameSection = try await publishedArticles(.init(sectionID: article.section.id, excludingID: article.id), limit: limit, now: now)
-            for candidate in sameSection where related.count < limit && !related.contains(where: { $0.id == candidate.id }) {
-                related.append(candidate)
-            }
+        if ids.count < limit, let match = try await SQLiteSearch.tellingWordsQuery(engine.reader, text: article.title) {
+            let (found, _) = try await SQLiteSearch.search(
+                engine.reader, match: match, where: Self.publishedCondition(.init(excludingID: article.id), now: now),
+                limit: limit, offset: 0, snippets: false, counted: false)
+            for (id, _) in found where ids.count < limit && !ids.contains(id) { ids.append(id) }
         }
-        return related
+        if ids.count < limit {
+            let sameSection = try await publishedIDs(.init(sectionID: article.section.id, excludingID: article.id), limit: limit * 2, now: now)
+            for id in sameSection where ids.count < limit && !ids.contains(id) { ids.append(id) }
+        }
+        return try await articles(ids: ids)
     }
 
     /// The earliest publication time after `now` (an article dated in the future), if any.
@@ -105,8 +143,7 @@ extension Store {
     public func publicTag(slug: String, now: Date = .now) async throws -> Tag? {
         try await engine.reader.raw("""
             SELECT g.id, g.slug, g.name FROM tag g WHERE g.slug = \(bind: slug) AND EXISTS (
-              SELECT 1 FROM article_tag t JOIN article a ON a.id = t.article_id
-              WHERE t.tag_id = g.id AND a.status = 'published' AND a.published_at <= \(bind: now.epochSeconds))
+              SELECT 1 FROM article_tag t WHERE t.tag_id = g.id AND t.listed_at IS NOT NULL AND t.listed_at <= \(bind: now.epochSeconds))
             """).first().map(Self.tag)
     }
 
@@ -115,8 +152,7 @@ extension Store {
     public func publicAuthor(slug: String, now: Date = .now) async throws -> Author? {
         try await engine.reader.raw("""
             SELECT u.id, u.slug, u.name, u.title, u.bio_html FROM author u WHERE u.slug = \(bind: slug) AND EXISTS (
-              SELECT 1 FROM article_author w JOIN article a ON a.id = w.article_id
-              WHERE w.author_id = u.id AND a.status = 'published' AND a.published_at <= \(bind: now.epochSeconds))
+              SELECT 1 FROM article_author w WHERE w.author_id = u.id AND w.listed_at IS NOT NULL AND w.listed_at <= \(bind: now.epochSeconds))
             """).first().map(Self.author)
     }
 

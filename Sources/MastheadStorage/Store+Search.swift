@@ -29,7 +29,8 @@ public struct SearchHit: Sendable {
 }
 
 extension Store {
-    /// Published articles matching `query`, best match first, and how many match in all.
+    /// Published articles matching `query`, best match first (newest first for words in thousands
+    /// of articles), and how many match in all (counted up to 10,000).
     public func search(_ query: SearchQuery, limit: Int, offset: Int = 0, now: Date = .now) async throws -> (hits: [SearchHit], total: Int) {
         guard let match = SQLiteSearch.matchQuery(query.text) else { return ([], 0) }
         var filter: SQLQueryString = "a.status = 'published' AND a.published_at <= \(bind: now.epochSeconds)"
@@ -42,10 +43,11 @@ extension Store {
         }
         if let from = query.from { filter += " AND a.published_at >= \(bind: from.epochSeconds)" }
         if let until = query.until { filter += " AND a.published_at < \(bind: until.epochSeconds)" }
-        let (ids, total) = try await SQLiteSearch.search(engine.reader, match: match, where: filter, limit: limit, offset: offset)
+        let reader = engine.reader
+        let ranked = try await SQLiteSearch.ranksByRelevance(reader, text: query.text)
+        let (ids, total) = try await SQLiteSearch.search(reader, match: match, where: filter, limit: limit, offset: offset, ranked: ranked)
         guard !ids.isEmpty else { return ([], total) }
-        let rows = try await engine.reader.raw(Self.articleSelect + " WHERE a.id IN (\(binds: ids.map(\.0)))").all()
-        let articles = Dictionary(uniqueKeysWithValues: try await articles(from: rows).map { ($0.id, $0) })
+        let articles = Dictionary(uniqueKeysWithValues: try await articles(ids: ids.map(\.0)).map { ($0.id, $0) })
         let hits = ids.compactMap { id, snippet in
             articles[id].map { SearchHit(article: $0, snippetHTML: Self.markHighlights(snippet)) }
         }

@@ -49,10 +49,12 @@ extension Store {
             }
             seen[record.source.slug] = record.source.file
         }
-        return try await writeContent { db in
+        return try await writeContent { db, stale in
+            // A large import touches most lists anyway: past 100 stories, every page goes stale.
+            if records.count > 100 { stale.everything() }
             var imported: [ImportedArticle] = []
             for record in records {
-                imported.append(try await Self.save(record, in: db, now: now))
+                imported.append(try await Self.save(record, in: db, stale: stale, now: now))
             }
             for file in stagedMedia {
                 try await db.raw("""
@@ -81,18 +83,23 @@ extension Store {
         }
     }
 
-    private static func save(_ record: ArticleRecord, in db: any SQLDatabase, now: Date) async throws -> ImportedArticle {
+    private static func save(_ record: ArticleRecord, in db: any SQLDatabase, stale: StalePages, now: Date) async throws -> ImportedArticle {
         let source = record.source
         let section = try await ensureSection(named: source.sectionName, in: db)
         let authorIDs = try await source.authorNames.asyncMap { try await ensureAuthor(named: $0, in: db) }
         let tagIDs = try await source.tagNames.asyncMap { try await ensureTag(named: $0, in: db) }
-        let existing = try await db.raw("SELECT id, published_at FROM article WHERE slug = \(bind: source.slug)").first()
+        let existing = try await db.raw("SELECT id, status, published_at FROM article WHERE slug = \(bind: source.slug)").first()
         let existingPublishedAt = try existing?.decode(column: "published_at", as: Int64.self)
         let publishedAt = source.publishedAt?.epochSeconds ?? existingPublishedAt ?? now.epochSeconds
         let image = record.image
         let articleID: Int64
         if let existing {
             articleID = try existing.decode(column: "id", as: Int64.self)
+            try await notePagesShowing(articleID: articleID, in: db, stale)
+            // A story taken down may be linked from any page (related stories): all pages go stale.
+            if try existing.decode(column: "status", as: String.self) == ArticleStatus.published.rawValue, source.status != .published {
+                stale.everything()
+            }
             try await db.raw("""
                 UPDATE article SET title = \(bind: source.title), summary = \(bind: source.summary),
                   body_markdown = \(bind: source.bodyMarkdown), body_html = \(bind: record.bodyHTML),
@@ -129,7 +136,22 @@ extension Store {
         for (position, tagID) in tagIDs.enumerated() {
             try await db.raw("INSERT INTO article_tag (article_id, tag_id, position) VALUES (\(bind: articleID), \(bind: tagID), \(bind: position))").run()
         }
+        try await stampListings(articleID: articleID, in: db)
+        try await notePagesShowing(articleID: articleID, in: db, stale)
         return ImportedArticle(slug: source.slug, path: "/\(section.slug)/\(source.slug)/", status: source.status, created: existing == nil)
+    }
+
+    /// Keeps `listed_at` on the article's tag and author links equal to its publication time while
+    /// it is published, NULL otherwise, so tag and author pages read their lists from an index.
+    /// Called in the transaction of every change to an article's status, time, tags or authors.
+    static func stampListings(articleID: Int64, in db: any SQLDatabase) async throws {
+        for link in ["article_tag", "article_author"] {
+            try await db.raw("""
+                UPDATE \(unsafeRaw: link) SET listed_at = (
+                  SELECT CASE WHEN a.status = 'published' THEN a.published_at END FROM article a WHERE a.id = \(bind: articleID))
+                WHERE article_id = \(bind: articleID)
+                """).run()
+        }
     }
 
     /// Creates any of `names` that are not sections yet, in the order given; returns all of them.

@@ -74,13 +74,101 @@ public final class Store: Sendable {
         return try row.decode(column: "content_version", as: Int64.self)
     }
 
-    /// Runs `body` in a write transaction that also raises the content version.
+    /// Runs `body` in a write transaction that also raises the content version, noting that any
+    /// page may have changed (settings, sections, names shown everywhere).
     func writeContent<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await writeContent { db, stale in
+            stale.everything()
+            return try await body(db)
+        }
+    }
+
+    /// Runs `body` in a write transaction that raises the content version and records, with the
+    /// change, which pages it made stale (`body` notes them), so page caches of every instance
+    /// forget those pages and keep the rest.
+    func writeContent<T: Sendable>(_ body: @Sendable (any SQLDatabase, StalePages) async throws -> T) async throws -> T {
         try await engine.write { db in
-            let result = try await body(db)
-            try await db.raw("UPDATE site_state SET content_version = content_version + 1 WHERE id = 1").run()
+            let stale = StalePages()
+            let result = try await body(db, stale)
+            guard let row = try await db.raw(
+                "UPDATE site_state SET content_version = content_version + 1 WHERE id = 1 RETURNING content_version"
+            ).first() else { throw MastheadError(.storage, "the database has no site_state row; run 'masthead migrate'") }
+            let version = try row.decode(column: "content_version", as: Int64.self)
+            try await db.raw("INSERT INTO content_change (version, pages) VALUES (\(bind: version), \(bind: stale.keys.joined(separator: "\n")))").run()
+            // A day's worth of changes is plenty: an instance further behind forgets everything.
+            if version % 100 == 0 { try await db.raw("DELETE FROM content_change WHERE version < \(bind: version - 10_000)").run() }
             return result
         }
+    }
+
+    /// The changes after content version `version`, oldest first: the newest version and the
+    /// page keys made stale (see ``StalePages``); nil keys when everything must be forgotten
+    /// (including when the record no longer reaches back to `version`).
+    public func contentChanges(after version: Int64) async throws -> (version: Int64, keys: Set<String>?) {
+        let rows = try await engine.reader.raw(
+            "SELECT version, pages FROM content_change WHERE version > \(bind: version) ORDER BY version LIMIT 1000"
+        ).all()
+        var newest = version
+        var keys: Set<String>? = []
+        for row in rows {
+            let rowVersion = try row.decode(column: "version", as: Int64.self)
+            if rowVersion != newest + 1 { keys = nil }
+            newest = rowVersion
+            let pages = try row.decode(column: "pages", as: String.self)
+            if pages == StalePages.all { keys = nil } else if !pages.isEmpty { keys?.formUnion(pages.split(separator: "\n").map(String.init)) }
+        }
+        if rows.count == 1000 { keys = nil }
+        return (newest, keys)
+    }
+
+    /// Notes which public pages an article's change touches: when it is published, its page, the
+    /// lists that show it (its section's, tags', authors', the home page, with their page N and
+    /// feeds) and the sitemaps. Call before and after the change, so both old and new places go.
+    static func notePagesShowing(articleID: Int64, in db: any SQLDatabase, _ stale: StalePages) async throws {
+        guard let row = try await db.raw("""
+            SELECT a.slug, a.status, s.slug AS section_slug FROM article a JOIN section s ON s.id = a.section_id WHERE a.id = \(bind: articleID)
+            """).first(), try row.decode(column: "status", as: String.self) == ArticleStatus.published.rawValue else { return }
+        let section = try row.decode(column: "section_slug", as: String.self)
+        stale.page("/\(section)/\(try row.decode(column: "slug", as: String.self))/")
+        stale.list("/")
+        stale.list("/\(section)/")
+        for tag in try await db.raw("SELECT g.slug FROM article_tag t JOIN tag g ON g.id = t.tag_id WHERE t.article_id = \(bind: articleID)").all() {
+            stale.list("/tag/\(try tag.decode(column: "slug", as: String.self))/")
+        }
+        for author in try await db.raw("SELECT u.slug FROM article_author w JOIN author u ON u.id = w.author_id WHERE w.article_id = \(bind: articleID)").all() {
+            stale.list("/author/\(try author.decode(column: "slug", as: String.self))/")
+        }
+        stale.sitemaps()
+    }
+}
+
+/// The pages a change made stale, as keys page caches understand (``matches(_:path:)``):
+/// `page <path>` one page; `list <path>` a list with its page N and feeds; `sitemaps`; or all of them.
+public final class StalePages: @unchecked Sendable {
+    /// The record of a change that may touch any page.
+    public static let all = "*"
+    private(set) var keys: Set<String> = []
+
+    func everything() { keys = [Self.all] }
+    func page(_ path: String) { add("page " + path) }
+    func list(_ path: String) { add("list " + path) }
+    func sitemaps() { add("sitemaps") }
+
+    private func add(_ key: String) {
+        if !keys.contains(Self.all) { keys.insert(key) }
+    }
+
+    /// Whether the page at `path` is one that `key` names.
+    public static func matches(_ key: String, path: String) -> Bool {
+        if key.hasPrefix("page ") { return path == key.dropFirst(5) }
+        if key.hasPrefix("list ") {
+            let list = key.dropFirst(5)
+            guard path.hasPrefix(list) else { return false }
+            let rest = path.dropFirst(list.count)
+            return rest.isEmpty || rest.hasPrefix("page/") || rest.hasPrefix("feed/") || rest == "feed"
+        }
+        if key == "sitemaps" { return path == "/sitemap.xml" || path.hasPrefix("/sitemaps/") }
+        return key == all
     }
 }
 

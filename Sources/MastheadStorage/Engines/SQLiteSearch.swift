@@ -45,37 +45,102 @@ enum SQLiteSearch {
         "until", "very", "were", "what", "when", "where", "which", "while", "will", "with", "would", "year", "years", "your",
     ]
 
-    /// An FTS5 query matching any of the telling words of `text` (a title and dek): for "more like this".
-    static func similarityQuery(_ text: String) -> String? {
+    /// The index's words and how many articles hold each (FTS5's own vocabulary table).
+    static func createVocabulary(_ db: any SQLDatabase) async throws {
+        try await db.raw("CREATE VIRTUAL TABLE article_search_terms USING fts5vocab(article_search, 'row')").run()
+    }
+
+    /// How many articles hold each of `words` (as the index spells them: lower case), read from
+    /// the index's vocabulary; a word the index does not hold counts 0.
+    static func documentCounts(_ db: any SQLDatabase, words: [String]) async throws -> [String: Int] {
+        guard !words.isEmpty else { return [:] }
+        var counts: [String: Int] = [:]
+        for row in try await db.raw("SELECT term, doc FROM article_search_terms WHERE term IN (\(binds: words))").all() {
+            counts[try row.decode(column: "term", as: String.self)] = try row.decode(column: "doc", as: Int.self)
+        }
+        return counts
+    }
+
+    /// Beyond this many matching articles, a search lists the newest matches first: ranking every
+    /// one of them would read each one's length from the index, and readers of a news site
+    /// searching a common word want recent stories anyway.
+    static let rankedMatchesLimit = 4_000
+
+    /// Whether a search for `text` should be ranked by relevance (few matches) or listed newest first.
+    static func ranksByRelevance(_ db: any SQLDatabase, text: String) async throws -> Bool {
+        let words = searchWords(text)
+        guard let last = words.last else { return true }
+        // As in matchQuery: the last word, from two letters, is a prefix; every word it begins counts.
+        let prefixed = last.count >= 2
+        var counts = try await documentCounts(db, words: prefixed ? Array(words.dropLast()) : words)
+        if prefixed {
+            counts[last] = try await db.raw("""
+                SELECT SUM(doc) AS n FROM article_search_terms WHERE term >= \(bind: last) AND term < \(bind: last + "\u{10FFFF}")
+                """).first()?.decode(column: "n", as: Int?.self) ?? 0
+        }
+        // An article matches only if it holds every word: the rarest word bounds the matches.
+        let fewest = words.map { counts[$0] ?? 0 }.min() ?? 0
+        return fewest <= rankedMatchesLimit
+    }
+
+    /// The words of what a reader typed, lower case, at most twelve.
+    static func searchWords(_ text: String) -> [String] {
+        text.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber }).prefix(12).map(String.init)
+    }
+
+    /// An FTS5 query matching any of the telling words of `text` (a headline) — its words the
+    /// index holds in few articles — for "more like this"; nil when it has none.
+    static func tellingWordsQuery(_ db: any SQLDatabase, text: String) async throws -> String? {
         var seen = Set<String>()
         let words = text.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map(String.init)
             .filter { $0.count >= 4 && !stopWords.contains($0) && seen.insert($0).inserted }
             .prefix(10)
         guard !words.isEmpty else { return nil }
-        return words.map { "\"\($0)\"" }.joined(separator: " OR ")
+        let counts = try await documentCounts(db, words: Array(words))
+        // A word in few articles says what the story is about; one in thousands says little, and costs much.
+        let telling = words.filter { (counts[$0] ?? 0) > 1 && (counts[$0] ?? 0) <= 500 }
+        guard !telling.isEmpty else { return nil }
+        return telling.map { "\"\($0)\"" }.joined(separator: " OR ")
     }
 
     static let highlightStart = "\u{E000}"
     static let highlightEnd = "\u{E001}"
 
-    /// Matching article ids, best first, with a snippet of the body (or dek) around the match.
+    /// Matching article ids, best first (or newest first, when `ranked` is false), each with a
+    /// snippet of its body (or dek) around the match when `snippets`; and how many match in all
+    /// (at most `countLimit`) when `counted`. Snippets are made for the page's articles only.
     static func search(
-        _ db: any SQLDatabase, match: String, where filter: SQLQueryString, limit: Int, offset: Int
+        _ db: any SQLDatabase, match: String, where filter: SQLQueryString, limit: Int, offset: Int,
+        ranked: Bool = true, snippets: Bool = true, counted: Bool = true, countLimit: Int = 10_000
     ) async throws -> (ids: [(Int64, String)], total: Int) {
-        let from: SQLQueryString = """
-             FROM article_search JOIN article a ON a.id = article_search.rowid
-             WHERE article_search MATCH \(bind: match) AND\u{20}
-            """ + filter
-        let total = try await db.raw("SELECT COUNT(*) AS n" + from).first()?.decode(column: "n", as: Int.self) ?? 0
-        let rows = try await db.raw("""
-            SELECT a.id, snippet(article_search, 2, \(bind: highlightStart), \(bind: highlightEnd), '…', 24) AS body_snippet,
+        let matching: SQLQueryString
+        let order: SQLQueryString
+        if ranked {
+            matching = """
+                 FROM article_search JOIN article a ON a.id = article_search.rowid
+                 WHERE article_search MATCH \(bind: match) AND\u{20}
+                """ + filter
+            order = " ORDER BY bm25(article_search, 10.0, 4.0, 1.0), a.published_at DESC, a.id DESC"
+        } else {
+            matching = " FROM article a WHERE a.id IN (SELECT rowid FROM article_search WHERE article_search MATCH \(bind: match)) AND " + filter
+            order = " ORDER BY a.published_at DESC, a.id DESC"
+        }
+        let total = counted
+            ? try await db.raw("SELECT COUNT(*) AS n FROM (SELECT a.id" + matching + " LIMIT \(bind: countLimit)) m").first()?.decode(column: "n", as: Int.self) ?? 0
+            : 0
+        let ids = try await db.raw("SELECT a.id" + matching + order + " LIMIT \(bind: limit) OFFSET \(bind: offset)").all()
+            .map { try $0.decode(column: "id", as: Int64.self) }
+        guard snippets, !ids.isEmpty else { return (ids.map { ($0, "") }, total) }
+        var snippetByID: [Int64: String] = [:]
+        for row in try await db.raw("""
+            SELECT rowid AS id, snippet(article_search, 2, \(bind: highlightStart), \(bind: highlightEnd), '…', 24) AS body_snippet,
                    snippet(article_search, 1, \(bind: highlightStart), \(bind: highlightEnd), '…', 24) AS summary_snippet
-            """ + from + " ORDER BY bm25(article_search, 10.0, 4.0, 1.0), a.published_at DESC LIMIT \(bind: limit) OFFSET \(bind: offset)").all()
-        let ids = try rows.map { row -> (Int64, String) in
+            FROM article_search WHERE article_search MATCH \(bind: match) AND rowid IN (\(binds: ids))
+            """).all() {
             let body = try row.decode(column: "body_snippet", as: String.self)
             let summary = try row.decode(column: "summary_snippet", as: String.self)
-            return (try row.decode(column: "id", as: Int64.self), body.contains(highlightStart) || !summary.contains(highlightStart) ? body : summary)
+            snippetByID[try row.decode(column: "id", as: Int64.self)] = body.contains(highlightStart) || !summary.contains(highlightStart) ? body : summary
         }
-        return (ids, total)
+        return (ids.map { ($0, snippetByID[$0] ?? "") }, total)
     }
 }
