@@ -31,6 +31,10 @@ public struct AppConfiguration: Sendable {
     public var imageSecret: Data?
     /// Whether feeds carry whole articles (true) or only summaries.
     public var feedsFullText: Bool
+    /// The most memory rendered pages may take (`page_cache_mb`); 0 caches none.
+    public var pageCacheBytes = 128 * 1_048_576
+    /// The longest a page is served from the cache before it is rendered again (`page_cache_seconds`).
+    public var pageCacheSeconds = 300
     /// Origins whose pages may call the APIs from a browser; `*` for any.
     public var apiCORSOrigins: [String] = ["*"]
     /// The newsroom's folder, holding its `templates/` and `assets/`.
@@ -169,6 +173,11 @@ public struct AppConfiguration: Sendable {
             configuration.apiCORSOrigins = list
         }
         configuration.adminDirectory = try keys.string("admin_dir") ?? "Admin"
+        if let megabytes = try keys.int("page_cache_mb") {
+            guard megabytes >= 0 else { throw keys.error("page_cache_mb", "\(megabytes) must be 0 (no page cache) or more") }
+            configuration.pageCacheBytes = megabytes * 1_048_576
+        }
+        if let seconds = try keys.positive("page_cache_seconds") { configuration.pageCacheSeconds = seconds }
         if let files = try keys.positive("tips_max_files") { configuration.tipLimits.maxFiles = files }
         if let megabytes = try keys.positive("tips_max_mb") { configuration.tipLimits.maxFileBytes = megabytes * 1_048_576 }
         if let days = try keys.positive("tips_retention_days") { configuration.tipLimits.retentionDays = days }

@@ -39,7 +39,8 @@ public struct Site: Sendable {
             let settings = LiveSiteSettings(configuration.site)
             settings.update(overrides: try await store.siteSettingOverrides())
             return Site(
-                configuration: configuration, store: store, theme: theme, cache: PageCache(), logger: logger,
+                configuration: configuration, store: store, theme: theme, cache: PageCache(capacityBytes: configuration.pageCacheBytes, maxAge: .seconds(configuration.pageCacheSeconds)),
+                logger: logger,
                 imageSigner: signer, imageCache: imageCache, settings: settings, adminTemplates: adminTemplates,
                 audience: AudienceRecorder(store: store, baseURL: configuration.site.baseURL) { settings.current.timeZone },
                 tips: TipLine(store: store, limits: configuration.tipLimits, onionAddress: configuration.onionAddress))

@@ -4,9 +4,10 @@ import MastheadCore
 import MastheadStorage
 import ServiceLifecycle
 
-/// Watches the store's content version and empties the page cache when it changes — also when
-/// another process (an import from the command line) changed it — and when an article dated in
-/// the future comes due.
+/// Watches the store's record of content changes — also those of other processes (an import from
+/// the command line) and instances — and makes the page cache forget the pages each change made
+/// stale; all pages when a change may touch any of them, or when an article dated in the future
+/// comes due.
 struct ContentWatcher: Service {
     let store: Store
     let cache: PageCache
@@ -24,11 +25,18 @@ struct ContentWatcher: Service {
                 let current = try await store.contentVersion()
                 let due = nextPublication.map { $0 <= .now } ?? false
                 guard current != version || due else { continue }
-                settings.update(overrides: try await store.siteSettingOverrides())
-                cache.purge()
-                version = current
+                let changes = try await store.contentChanges(after: version)
+                if let keys = changes.keys, !due {
+                    cache.invalidate { path in keys.contains { StalePages.matches($0, path: path) } }
+                } else {
+                    settings.update(overrides: try await store.siteSettingOverrides())
+                    cache.purge()
+                }
+                version = max(current, changes.version)
                 nextPublication = try await store.nextPublicationTime()
-                logger.debug("content changed; page cache emptied", metadata: ["masthead.content.version": "\(current)"])
+                logger.debug("content changed", metadata: [
+                    "masthead.content.version": "\(version)", "masthead.cache.pages_stale": "\(changes.keys.map { "\($0.count)" } ?? "all")",
+                ])
             } catch {
                 if Task.isCancelled || Task.isShuttingDownGracefully { break }
                 logger.warning("cannot read the content version", metadata: ["masthead.error": "\(error)"])

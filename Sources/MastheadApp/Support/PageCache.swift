@@ -5,10 +5,13 @@ import Hummingbird
 import NIOCore
 import Synchronization
 
-/// Rendered pages kept in memory, each stored plain and gzip-compressed once, with its validators.
+/// Rendered pages kept in memory, each stored plain and gzip-compressed once, with its validators
+/// and header values made once, so a hit only picks the body and writes headers.
 ///
-/// Any content change empties it (see ``ContentWatcher``); entries are never stale by more than
-/// the watcher's interval.
+/// Bounded by bytes: past `capacityBytes`, the pages least recently read go first. A content
+/// change forgets only the pages it made stale (see ``ContentWatcher`` and `StalePages`); every
+/// page is also re-rendered after `maxAge` at most, so blocks that show other stories (related
+/// stories) follow their headlines within minutes.
 public final class PageCache: Sendable {
     /// One cached response body and what a conditional request compares against.
     public struct Entry: Sendable {
@@ -18,59 +21,118 @@ public final class PageCache: Sendable {
         public var etag: String
         public var lastModified: String
         public var contentType: String
+        /// The page's path, which invalidation matches.
+        var path: String = ""
+        var storedAt: ContinuousClock.Instant = .now
+        var size: Int { plain.readableBytes + (gzip?.readableBytes ?? 0) + path.utf8.count + 200 }
+    }
+
+    private struct Slot {
+        var entry: Entry
+        var lastUsed: UInt64
     }
 
     private struct State {
-        var entries: [String: Entry] = [:]
+        var slots: [String: Slot] = [:]
+        var bytes = 0
+        var clock: UInt64 = 0
         var generation = 0
     }
 
     private let state = Mutex(State())
-    /// The most pages kept; past it, the cache starts again empty (pages are cheap to re-render).
-    public let capacity: Int
+    /// The most bytes of pages kept; 0 keeps none (every page rendered afresh).
+    public let capacityBytes: Int
+    /// The longest a page is served from the cache.
+    public let maxAge: Duration
 
-    public init(capacity: Int = 5_000) {
-        self.capacity = capacity
+    public init(capacityBytes: Int = 128 * 1_048_576, maxAge: Duration = .seconds(300)) {
+        self.capacityBytes = capacityBytes
+        self.maxAge = maxAge
     }
 
-    /// The entry for `key`, if cached.
+    /// The entry for `key`, if cached and not older than `maxAge`.
     public func entry(for key: String) -> Entry? {
-        state.withLock { $0.entries[key] }
+        guard capacityBytes > 0 else { return nil }
+        let now = ContinuousClock.now
+        return state.withLock { state in
+            guard var slot = state.slots[key] else { return nil }
+            guard slot.entry.storedAt.duration(to: now) < maxAge else {
+                state.bytes -= slot.entry.size
+                state.slots[key] = nil
+                return nil
+            }
+            state.clock += 1
+            slot.lastUsed = state.clock
+            state.slots[key] = slot
+            return slot.entry
+        }
     }
 
-    /// The cache's generation: it grows with every purge, so a render that began before a purge
-    /// is not stored after it.
+    /// The cache's generation: it grows with every purge or invalidation, so a render that began
+    /// before one is not stored after it.
     public var generation: Int { state.withLock { $0.generation } }
 
-    /// Makes an entry of `html` and stores it under `key` unless the cache was purged since `generation`.
+    /// Makes an entry of `html` for the page at `path` and stores it under `key`, unless the
+    /// cache forgot anything since `generation`.
     @discardableResult
-    public func store(_ html: String, contentType: String = "text/html; charset=utf-8", for key: String, generation: Int) -> Entry {
+    public func store(
+        _ html: String, contentType: String = "text/html; charset=utf-8", for key: String, path: String, generation: Int
+    ) -> Entry {
         let plain = ByteBuffer(string: html)
+        let keeps = capacityBytes > 0
         var source = plain
-        let gzip = try? source.compress(with: .gzip())
+        // Compressed once for all readers, and only when it is kept.
+        let gzip = keeps ? try? source.compress(with: .gzip()) : nil
         let entry = Entry(
             plain: plain,
             gzip: gzip.flatMap { $0.readableBytes < plain.readableBytes ? $0 : nil },
             etag: "\"\(Self.fnv1a(plain.readableBytesView))\"",
             lastModified: HTTPDate.string(from: .now),
-            contentType: contentType)
+            contentType: contentType,
+            path: path)
+        guard keeps, entry.size <= capacityBytes / 4 else { return entry }
         state.withLock { state in
             guard state.generation == generation else { return }
-            if state.entries.count >= capacity { state.entries.removeAll(keepingCapacity: true) }
-            state.entries[key] = entry
+            if let old = state.slots[key] { state.bytes -= old.entry.size }
+            state.clock += 1
+            state.slots[key] = Slot(entry: entry, lastUsed: state.clock)
+            state.bytes += entry.size
+            if state.bytes > capacityBytes { Self.evict(&state, downTo: capacityBytes - capacityBytes / 10) }
         }
         return entry
+    }
+
+    /// Forgets the least recently read pages until at most `bytes` are kept.
+    private static func evict(_ state: inout State, downTo bytes: Int) {
+        for (key, slot) in state.slots.sorted(by: { $0.value.lastUsed < $1.value.lastUsed }) {
+            guard state.bytes > bytes else { return }
+            state.bytes -= slot.entry.size
+            state.slots[key] = nil
+        }
     }
 
     /// Forgets every page.
     public func purge() {
         state.withLock { state in
-            state.entries.removeAll()
+            state.slots.removeAll()
+            state.bytes = 0
             state.generation += 1
         }
     }
 
-    public var count: Int { state.withLock { $0.entries.count } }
+    /// Forgets the pages that `matches` says are stale (given a page's path).
+    public func invalidate(where matches: (String) -> Bool) {
+        state.withLock { state in
+            state.generation += 1
+            for (key, slot) in state.slots where matches(slot.entry.path) {
+                state.bytes -= slot.entry.size
+                state.slots[key] = nil
+            }
+        }
+    }
+
+    public var count: Int { state.withLock { $0.slots.count } }
+    public var bytes: Int { state.withLock { $0.bytes } }
 
     static func fnv1a(_ bytes: some Sequence<UInt8>) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
@@ -91,7 +153,8 @@ extension PageCache {
         let key = isPage ? request.uri.path + "|" + ConsentState.current.variantKey : request.uri.path
         if let entry = entry(for: key) { return entry.response(to: request, cacheControl: cacheControl) }
         let generation = self.generation
-        return store(try await render(), contentType: contentType, for: key, generation: generation).response(to: request, cacheControl: cacheControl)
+        return store(try await render(), contentType: contentType, for: key, path: request.uri.path, generation: generation)
+            .response(to: request, cacheControl: cacheControl)
     }
 }
 

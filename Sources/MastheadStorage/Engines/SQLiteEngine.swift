@@ -115,8 +115,7 @@ final class SQLiteEngine: DatabaseEngine {
 
     func close() async {
         for connection in [writerConnection] + readerConnections {
-            // The future form: closing must happen even when the calling task is being cancelled.
-            do { try await connection.close().get() } catch { logger.warning("closing SQLite connection: \(error)") }
+            do { try await connection.close() } catch { logger.warning("closing SQLite connection: \(error)") }
         }
         try? await threads.shutdownGracefully()
     }
