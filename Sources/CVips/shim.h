@@ -8,7 +8,16 @@
 // vips_init is a macro over VIPS_INIT in some versions; give Swift one plain function.
 // Starts libvips with the loaders it marks untrusted (ImageMagick, PDF, SVG, Matlab, FITS…) turned
 // off: only the formats Masthead sniffs for ever parse bytes a stranger sent.
+// Warnings of libvips and the libraries under it (about a stranger's odd or damaged file) would go
+// straight to stderr with the time of day, outside the server's log handler: a line that could date
+// a tip. Failures still come back to the caller as errors; warnings and lesser messages are dropped.
+static GLogWriterOutput masthead_vips_log_writer(GLogLevelFlags level, const GLogField *fields, gsize count, gpointer data) {
+    if ((level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL)) == 0) return G_LOG_WRITER_HANDLED;
+    return g_log_writer_default(level, fields, count, data);
+}
+
 static inline int masthead_vips_init(const char *argv0) {
+    g_log_set_writer_func(masthead_vips_log_writer, NULL, NULL);
     if (VIPS_INIT(argv0) != 0) return -1;
     vips_block_untrusted_set(TRUE);
     return 0;

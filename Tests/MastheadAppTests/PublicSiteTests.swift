@@ -283,6 +283,63 @@ import Testing
         }
     }
 
+    @Test func aNewStoryForgetsOnlyThePagesThatShowIt() async throws {
+        try await withTestSite { test in
+            try await seed(test)
+            try await buildApplication(site: test.site, watchInterval: .milliseconds(100)).test(.router) { client in
+                let unrelated = ["/science/bees-return-to-the-city/", "/science/", "/world/harbour-strike-ends/"]
+                for path in unrelated + ["/", "/world/", "/tag/labour/", "/feed/", "/sitemap.xml"] {
+                    #expect(try await get(client, path).status == .ok, "\(path)")
+                }
+                let other = try await Site.open(test.site.configuration, logger: test.site.logger)
+                let file = try test.writeArticle("late/news.md", frontMatter: [
+                    "title: \"Breaking: valley floods\"", "section: World", "tags: [Labour]", "date: 2026-11-22T10:00:00Z",
+                ])
+                do {
+                    _ = try await other.importer.importArticles(from: [file])
+                    await other.store.close()
+                } catch {
+                    await other.store.close()
+                    throw error
+                }
+                let start = ContinuousClock.now
+                while test.site.cache.paths.contains("/world/"), ContinuousClock.now - start < .seconds(2) {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                let kept = test.site.cache.paths
+                for path in ["/", "/world/", "/tag/labour/", "/feed/", "/sitemap.xml"] {
+                    #expect(!kept.contains(path), "\(path) shows the new story, so it is rendered again")
+                }
+                for path in ["/", "/world/", "/tag/labour/", "/feed/"] {
+                    #expect(String(buffer: try await get(client, path).body).contains("valley floods"), "\(path)")
+                }
+                // Pages that do not list the new story stay cached (the article page's related block follows within page_cache_seconds).
+                for path in unrelated { #expect(kept.contains(path), "\(path) stays cached") }
+            }
+        }
+    }
+
+    @Test func takingAStoryDownForgetsEveryPage() async throws {
+        try await withTestSite { test in
+            try await seed(test)
+            try await buildApplication(site: test.site, watchInterval: .milliseconds(100)).test(.router) { client in
+                for path in ["/science/bees-return-to-the-city/", "/world/ferry-timetable-changes/"] {
+                    #expect(try await get(client, path).status == .ok)
+                }
+                #expect(String(buffer: try await get(client, "/world/ferry-timetable-changes/").body).contains("Harbour strike ends"))
+                let editor = try await test.site.store.addUser(email: "ed@news.example", name: "Ed", role: .editor, passwordHash: nil)
+                let story = try #require(try await test.site.store.article(slug: "harbour-strike-ends"))
+                try await test.site.store.applyWorkflow(.unpublish, articleID: story.id, by: editor)
+                let start = ContinuousClock.now
+                while test.site.cache.count > 0, ContinuousClock.now - start < .seconds(2) {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                #expect(test.site.cache.count == 0)
+                #expect(!String(buffer: try await get(client, "/world/ferry-timetable-changes/").body).contains("Harbour strike ends"))
+            }
+        }
+    }
+
     @Test func assetsAndMediaAreServedWithCachingHeaders() async throws {
         try await withTestSite { test in
             try await seed(test)

@@ -95,10 +95,18 @@ struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// The tip line's addresses, which no log names.
+/// The tip line's addresses, which no log names: also spelt with doubled slashes, encoded
+/// characters or anything after `/tips` (answered with a redirect or a refusal, still not logged).
 enum TipLinePaths {
     static func contains(_ path: String) -> Bool {
-        path == "/tips" || path.hasPrefix("/tips/")
+        normalized(path).hasPrefix("/tips")
+    }
+
+    /// `path` as routes read it: percent-decoded, lower case, runs of slashes (and backslashes) as one.
+    static func normalized(_ path: String) -> String {
+        let decoded = (path.removingPercentEncoding ?? path).lowercased().replacingOccurrences(of: "\\", with: "/")
+        guard decoded.contains("//") else { return decoded }
+        return "/" + decoded.split(separator: "/").joined(separator: "/") + (decoded.hasSuffix("/") ? "/" : "")
     }
 }
 
@@ -148,7 +156,8 @@ enum LoggedPath {
     static let secretPrefixes = ["/admin/set-password/", "/preview/"]
 
     static func redacted(_ path: String) -> String {
-        for prefix in secretPrefixes where path.hasPrefix(prefix) { return prefix + "…" }
+        let normal = TipLinePaths.normalized(path)
+        for prefix in secretPrefixes where normal.hasPrefix(prefix) { return prefix + "…" }
         return path
     }
 }
