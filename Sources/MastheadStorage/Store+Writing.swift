@@ -32,15 +32,27 @@ public struct ImportedArticle: Sendable, Equatable {
     }
 }
 
-extension Store {
-    /// Stores `records` in one transaction: all of them, or none if any fails.
-    /// An existing slug is updated in place; unknown sections, tags and authors are created.
-    /// `stagedMedia` (temporary → final paths in the media folder) is recorded in the same
-    /// transaction, so that files belong to the import exactly when its articles do.
-    public func importArticles(
-        _ records: [ArticleRecord], stagedMedia: [(temporary: String, final: String)] = [], now: Date = .now
-    ) async throws -> [ImportedArticle] {
-        var seen: [String: String] = [:]
+/// One import's transaction, fed batch by batch: sections, tags and authors are looked up once
+/// per import, and a slug given twice is refused wherever the two files are.
+public final class ArticleImport: @unchecked Sendable {
+    let db: any SQLDatabase
+    let stale: StalePages
+    let now: Date
+    private var seen: [String: String] = [:]
+    /// How many articles were saved so far.
+    var count: Int { seen.count }
+    private var sections: [String: Section] = [:]
+    private var tags: [String: Int64] = [:]
+    private var authors: [String: Int64] = [:]
+
+    init(db: any SQLDatabase, stale: StalePages, now: Date) {
+        self.db = db
+        self.stale = stale
+        self.now = now
+    }
+
+    /// Stores `records`; an existing slug is updated in place, unknown sections, tags and authors are created.
+    public func save(_ records: [ArticleRecord]) async throws -> [ImportedArticle] {
         for record in records {
             if let other = seen[record.source.slug] {
                 throw MastheadError(
@@ -49,20 +61,68 @@ extension Store {
             }
             seen[record.source.slug] = record.source.file
         }
-        return try await writeContent { db, stale in
-            // A large import touches most lists anyway: past 100 stories, every page goes stale.
-            if records.count > 100 { stale.everything() }
-            var imported: [ImportedArticle] = []
-            for record in records {
-                imported.append(try await Self.save(record, in: db, stale: stale, now: now))
-            }
-            for file in stagedMedia {
-                try await db.raw("""
-                    INSERT INTO staged_media (temporary, final) VALUES (\(bind: file.temporary), \(bind: file.final))
-                    ON CONFLICT (temporary) DO UPDATE SET final = excluded.final
-                    """).run()
-            }
+        var imported: [ImportedArticle] = []
+        imported.reserveCapacity(records.count)
+        for record in records { imported.append(try await Store.save(record, in: self)) }
+        return imported
+    }
+
+    /// Records media files staged for this import (temporary → final, in the media folder), in its transaction.
+    public func recordStagedMedia(_ files: [(temporary: String, final: String)]) async throws {
+        for file in files {
+            try await db.raw("""
+                INSERT INTO staged_media (temporary, final) VALUES (\(bind: file.temporary), \(bind: file.final))
+                ON CONFLICT (temporary) DO UPDATE SET final = excluded.final
+                """).run()
+        }
+    }
+
+    func section(named name: String) async throws -> Section {
+        if let known = sections[name] { return known }
+        let section = try await Store.ensureSection(named: name, in: db)
+        sections[name] = section
+        return section
+    }
+
+    func tag(named name: String) async throws -> Int64 {
+        if let known = tags[name] { return known }
+        let id = try await Store.ensureTag(named: name, in: db)
+        tags[name] = id
+        return id
+    }
+
+    func author(named name: String) async throws -> Int64 {
+        if let known = authors[name] { return known }
+        let id = try await Store.ensureRow(table: "author", name: name, in: db)
+        authors[name] = id
+        return id
+    }
+}
+
+extension Store {
+    /// Stores `records` in one transaction: all of them, or none if any fails.
+    /// An existing slug is updated in place; unknown sections, tags and authors are created.
+    /// `stagedMedia` (temporary → final paths in the media folder) is recorded in the same
+    /// transaction, so that files belong to the import exactly when its articles do.
+    public func importArticles(
+        _ records: [ArticleRecord], stagedMedia: [(temporary: String, final: String)] = [], now: Date = .now
+    ) async throws -> [ImportedArticle] {
+        try await importArticles(now: now) { importer in
+            let imported = try await importer.save(records)
+            try await importer.recordStagedMedia(stagedMedia)
             return imported
+        }
+    }
+
+    /// Runs an import in one transaction: `body` saves its articles batch by batch (reading the
+    /// next files while it goes), and all of them are stored, or none if anything fails.
+    public func importArticles<T: Sendable>(now: Date = .now, _ body: @Sendable (ArticleImport) async throws -> T) async throws -> T {
+        try await writeContent { db, stale in
+            let importer = ArticleImport(db: db, stale: stale, now: now)
+            let result = try await body(importer)
+            // A large import touches most lists anyway: past 100 stories, every page goes stale.
+            if importer.count > 100 { stale.everything() }
+            return result
         }
     }
 
@@ -83,11 +143,14 @@ extension Store {
         }
     }
 
-    private static func save(_ record: ArticleRecord, in db: any SQLDatabase, stale: StalePages, now: Date) async throws -> ImportedArticle {
+    fileprivate static func save(_ record: ArticleRecord, in importer: ArticleImport) async throws -> ImportedArticle {
+        let (db, stale, now) = (importer.db, importer.stale, importer.now)
         let source = record.source
-        let section = try await ensureSection(named: source.sectionName, in: db)
-        let authorIDs = try await source.authorNames.asyncMap { try await ensureAuthor(named: $0, in: db) }
-        let tagIDs = try await source.tagNames.asyncMap { try await ensureTag(named: $0, in: db) }
+        let section = try await importer.section(named: source.sectionName)
+        var authorIDs: [Int64] = []
+        for name in source.authorNames { authorIDs.append(try await importer.author(named: name)) }
+        var tagIDs: [Int64] = []
+        for name in source.tagNames { tagIDs.append(try await importer.tag(named: name)) }
         let existing = try await db.raw("SELECT id, status, published_at FROM article WHERE slug = \(bind: source.slug)").first()
         let existingPublishedAt = try existing?.decode(column: "published_at", as: Int64.self)
         let publishedAt = source.publishedAt?.epochSeconds ?? existingPublishedAt ?? now.epochSeconds
@@ -129,7 +192,8 @@ extension Store {
             else { throw MastheadError(.storage, "inserting article '\(source.slug)' returned no id") }
             articleID = try row.decode(column: "id", as: Int64.self)
         }
-        try await SQLiteSearch.index(db, id: articleID, title: source.title, summary: source.summary, bodyHTML: record.bodyHTML)
+        try await SQLiteSearch.index(
+            db, id: articleID, title: source.title, summary: source.summary, bodyHTML: record.bodyHTML, replacing: existing != nil)
         for (position, authorID) in authorIDs.enumerated() {
             try await db.raw("INSERT INTO article_author (article_id, author_id, position) VALUES (\(bind: articleID), \(bind: authorID), \(bind: position))").run()
         }

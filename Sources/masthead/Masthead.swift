@@ -123,8 +123,10 @@ struct ImportMarkdown: AsyncParsableCommand {
             PATH may be files or folders (searched for .md files). Front matter fields: title (required), \
             slug, section, tags, authors, date, updated, summary, image, image_alt, image_caption, \
             image_credit, disclaimer, status. Unknown sections, tags and authors are created; an existing \
-            slug is updated. All files are imported in one transaction: one bad file and nothing is imported.
-            Prints one line per article: its URL path.
+            slug is updated. All files are imported in one transaction: one bad file and nothing is imported \
+            (with --batch N, every N articles are committed on their own).
+            Prints one line per article: its URL path. Progress goes to standard error: a bar on a terminal, \
+            a line every ten seconds otherwise.
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -132,8 +134,17 @@ struct ImportMarkdown: AsyncParsableCommand {
     @Flag(name: .long, help: "Import the files as standing pages (About, Privacy…) instead of articles.")
     var pages = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Commit every N articles on their own, so a bad file stops the import there instead of undoing it all.",
+        valueName: "N"))
+    var batch: Int?
+
     @Argument(help: ArgumentHelp("Markdown files or folders.", valueName: "path"))
     var paths: [String]
+
+    func validate() throws {
+        if let batch, batch < 1 { throw ValidationError("--batch must be 1 or more (got \(batch))") }
+    }
 
     func run() async throws {
         let (configuration, logger) = try await reportingErrors { try await options.load() }
@@ -141,13 +152,17 @@ struct ImportMarkdown: AsyncParsableCommand {
             if pages {
                 for path in try await site.importer.importPages(from: paths) { print(path) }
             } else {
-                let imported = try await site.importer.importArticles(from: paths)
+                let meter = ProgressMeter(noun: "articles")
+                let imported = try await site.importer.importArticles(from: paths, batchSize: batch) { done, total in
+                    meter.update(done, of: total)
+                }
+                meter.finish()
                 for article in imported {
                     let note = article.status == .published ? "" : "  (\(article.status.rawValue), not public)"
                     print(article.path + note)
                 }
                 // Queued in the database; the running server sends them.
-                await site.announceImported(imported)
+                if try await !site.store.webhooks().isEmpty { await site.announceImported(imported) }
             }
         }
     }
@@ -275,6 +290,53 @@ struct ContentKey: AsyncParsableCommand {
             try await withSite(configuration, logger) { site in
                 print(try await site.store.createContentKey(name: name))
             }
+        }
+    }
+}
+
+/// Progress on standard error: a bar redrawn in place on a terminal; otherwise a plain line every
+/// ten seconds and one at the end, which logs and CI keep readably.
+final class ProgressMeter: @unchecked Sendable {
+    private let noun: String
+    private let terminal = isatty(STDERR_FILENO) == 1
+    private let start = ContinuousClock.now
+    private var lastDrawn = ContinuousClock.now
+    private var last: (done: Int, total: Int)?
+    private let lock = NSLock()
+
+    init(noun: String) {
+        self.noun = noun
+    }
+
+    func update(_ done: Int, of total: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        last = (done, total)
+        let now = ContinuousClock.now
+        guard now - lastDrawn >= (terminal ? .milliseconds(100) : .seconds(10)) || done == total else { return }
+        lastDrawn = now
+        draw(done, total, final: false)
+    }
+
+    func finish() {
+        lock.lock()
+        defer { lock.unlock() }
+        if let last { draw(last.done, last.total, final: true) }
+    }
+
+    private func draw(_ done: Int, _ total: Int, final: Bool) {
+        let elapsed = (ContinuousClock.now - start).components
+        let seconds = max(0.001, Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18)
+        let rate = Int(Double(done) / seconds)
+        let counts = "\(done.formatted()) of \(total.formatted()) \(noun), \(rate.formatted())/s"
+        if terminal {
+            let width = 30
+            let filled = total == 0 ? width : width * done / total
+            let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+            let line = "\r\(bar) \(counts)\u{1B}[K" + (final ? "\n" : "")
+            FileHandle.standardError.write(Data(line.utf8))
+        } else {
+            FileHandle.standardError.write(Data("\(final ? "imported" : "importing"): \(counts)\n".utf8))
         }
     }
 }

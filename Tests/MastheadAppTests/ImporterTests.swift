@@ -2,6 +2,7 @@ import Foundation
 import MastheadApp
 import MastheadCore
 import MastheadTesting
+import Synchronization
 import Testing
 
 @Suite struct ImporterTests {
@@ -51,6 +52,41 @@ import Testing
                 let error = error as! MastheadError
                 return error.location?.line == 7 && error.message.contains("gone.jpg")
             }
+        }
+    }
+
+    @Test func aLargeImportIsReadInBatchesAndReportsItsProgress() async throws {
+        try await withTestSite { test in
+            let count = ContentImporter.readBatch * 2 + 7
+            for number in 0..<count {
+                try test.writeArticle("many/\(number).md", frontMatter: ["title: Story \(number)", "section: World", "tags: [Tag \(number % 5)]"])
+            }
+            let reports = Mutex<[Int]>([])
+            let imported = try await test.site.importer.importArticles(from: [test.directory + "/many"]) { done, total in
+                #expect(total == count)
+                reports.withLock { $0.append(done) }
+            }
+            #expect(imported.count == count)
+            let seen = reports.withLock { $0 }
+            #expect(seen == seen.sorted() && seen.last == count && seen.count >= 3, "\(seen)")
+            #expect(try await test.site.store.countPublishedArticles(.init()) == count)
+        }
+    }
+
+    @Test func withBatchesABadFileKeepsTheBatchesBeforeIt() async throws {
+        try await withTestSite { test in
+            for number in 1...5 {
+                let date = number == 4 ? "date: 31/31/2026" : "date: 2026-11-0\(number)"
+                try test.writeArticle("batches/\(number).md", frontMatter: ["title: Story \(number)", "section: World", date])
+            }
+            await #expect(throws: MastheadError.self) {
+                try await test.site.importer.importArticles(from: [test.directory + "/batches"], batchSize: 2)
+            }
+            // Stories 1 and 2 were one committed batch; 3 and 4 were the batch that failed.
+            #expect(try await test.site.store.article(slug: "story-1") != nil)
+            #expect(try await test.site.store.article(slug: "story-2") != nil)
+            #expect(try await test.site.store.article(slug: "story-3") == nil)
+            #expect(try await test.site.store.article(slug: "story-5") == nil)
         }
     }
 

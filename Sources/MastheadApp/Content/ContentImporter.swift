@@ -4,6 +4,7 @@ import MastheadCore
 import MastheadImaging
 import MastheadRendering
 import MastheadStorage
+import Synchronization
 
 /// Brings Markdown files into the store: checks every file first, copies their images into the
 /// media folder, then stores all articles in one transaction. Nothing is half-imported: a bad
@@ -48,39 +49,85 @@ public struct ContentImporter: Sendable {
         return files
     }
 
+    /// How far an import is: articles stored so far, and of how many.
+    public typealias Progress = @Sendable (_ done: Int, _ total: Int) -> Void
+
+    /// Files read, checked and rendered at a time, spread over the cores, before they are stored.
+    public static let readBatch = 256
+
     /// Imports the articles in `paths`; returns what happened to each, in order.
-    public func importArticles(from paths: [String], now: Date = .now) async throws -> [ImportedArticle] {
+    ///
+    /// The files are read in batches while earlier ones are stored, so memory stays flat however
+    /// many there are. All of them are one transaction: a bad file anywhere and nothing is
+    /// imported. With `batchSize`, every `batchSize` articles are a transaction of their own:
+    /// a bad file then stops the import there, with the batches before it stored.
+    public func importArticles(
+        from paths: [String], batchSize: Int? = nil, now: Date = .now, progress: Progress? = nil
+    ) async throws -> [ImportedArticle] {
         let files = try Self.markdownFiles(in: paths)
-        var sources: [ArticleSource] = []
-        for file in files {
-            let text: String
-            do {
-                text = try String(contentsOfFile: file, encoding: .utf8)
-            } catch {
-                throw MastheadError(.invalidInput, "cannot be read as UTF-8 text", location: .init(file: file))
-            }
-            sources.append(try ArticleSource.parse(text, file: file, timeZone: site.timeZone))
-        }
         try await StagedMedia.recover(store: store, mediaDirectory: mediaDirectory)
-        let staged = try StagedMedia(mediaDirectory: mediaDirectory)
-        let imported: [ImportedArticle]
-        do {
-            var records: [ArticleRecord] = []
-            for source in sources {
-                let image = try source.image.map { try stageImage($0, for: source, into: staged) }
-                let body = try markdown.html(from: source.bodyMarkdown) { image in
-                    try bodyImage(image, for: source, into: staged)
+        var imported: [ImportedArticle] = []
+        imported.reserveCapacity(files.count)
+        let step = max(1, batchSize ?? files.count)
+        for start in stride(from: 0, to: files.count, by: step) {
+            let transaction = Array(files[start..<min(start + step, files.count)])
+            let staged = try StagedMedia(mediaDirectory: mediaDirectory)
+            let stored: [ImportedArticle]
+            do {
+                stored = try await store.importArticles(now: now) { importer in
+                    var stored: [ImportedArticle] = []
+                    for batchStart in stride(from: 0, to: transaction.count, by: Self.readBatch) {
+                        let batch = transaction[batchStart..<min(batchStart + Self.readBatch, transaction.count)]
+                        stored += try await importer.save(try await records(for: batch, into: staged))
+                        progress?(start + stored.count, files.count)
+                    }
+                    try await importer.recordStagedMedia(staged.files)
+                    return stored
                 }
-                records.append(ArticleRecord(source: source, bodyHTML: body, image: image))
+            } catch {
+                staged.discard()
+                throw error
             }
-            imported = try await store.importArticles(records, stagedMedia: staged.files, now: now)
-        } catch {
-            staged.discard()
-            throw error
+            // Committed: should moving the images fail, the next start (or import) moves them.
+            try await staged.commit(store: store)
+            imported += stored
         }
-        // Committed: should moving the images fail, the next start (or import) moves them.
-        try await staged.commit(store: store)
         return imported
+    }
+
+    /// The records for `files`: read, checked and rendered on all cores, in order. When several
+    /// files are bad, the first of them is reported.
+    private func records(for files: ArraySlice<String>, into staged: StagedMedia) async throws -> [ArticleRecord] {
+        let lanes = max(1, min(ProcessInfo.processInfo.activeProcessorCount, files.count))
+        let size = (files.count + lanes - 1) / lanes
+        let parts = stride(from: files.startIndex, to: files.endIndex, by: max(1, size)).map { files[$0..<min($0 + size, files.endIndex)] }
+        let results = await withTaskGroup(of: (Int, Result<[ArticleRecord], any Error>).self) { group in
+            for (index, part) in parts.enumerated() {
+                group.addTask {
+                    (index, Result { try part.map { try record(for: $0, into: staged) } })
+                }
+            }
+            var results: [Int: Result<[ArticleRecord], any Error>] = [:]
+            for await (index, result) in group { results[index] = result }
+            return results
+        }
+        return try parts.indices.flatMap { try results[$0]!.get() }
+    }
+
+    /// One file's record: its front matter checked, its images staged, its body rendered.
+    private func record(for file: String, into staged: StagedMedia) throws -> ArticleRecord {
+        let text: String
+        do {
+            text = try String(contentsOfFile: file, encoding: .utf8)
+        } catch {
+            throw MastheadError(.invalidInput, "cannot be read as UTF-8 text", location: .init(file: file))
+        }
+        let source = try ArticleSource.parse(text, file: file, timeZone: site.timeZone)
+        let image = try source.image.map { try stageImage($0, for: source, into: staged) }
+        let body = try markdown.html(from: source.bodyMarkdown) { image in
+            try bodyImage(image, for: source, into: staged)
+        }
+        return ArticleRecord(source: source, bodyHTML: body, image: image)
     }
 
     /// Imports standing pages (About, Privacy…): title, slug, summary and body of each file.
@@ -167,10 +214,12 @@ public struct ContentImporter: Sendable {
 /// after a crash `recover` tells a committed import's files (moved into place) from an unfinished
 /// one's (removed). Imports hold a shared lock on `.staging/.lock` while they stage; recovery runs
 /// only when it can take that lock alone, so it never removes the files of an import in progress.
-final class StagedMedia {
+final class StagedMedia: Sendable {
     static let folder = ".staging"
     let mediaDirectory: String
-    private var staged: [(temporary: String, final: String)] = []
+    /// Staged from several files at once (an import reads on all cores).
+    private let staging = Mutex<[(temporary: String, final: String)]>([])
+    private var staged: [(temporary: String, final: String)] { staging.withLock { $0 } }
     private let lock: FileLock
 
     init(mediaDirectory: String) throws {
@@ -190,21 +239,23 @@ final class StagedMedia {
         do {
             try data.write(to: URL(fileURLWithPath: mediaDirectory + "/" + temporary))
         } catch {
-            throw MastheadError(.storage, "cannot write \(relative) into the media folder (is the disk full or read-only?): \(error.localizedDescription)")
+            throw MastheadError.storageFault(error)
+                ?? MastheadError(.storage, "cannot write \(relative) into the media folder: \(error.localizedDescription)")
         }
-        staged.append((temporary, relative))
+        staging.withLock { $0.append((temporary, relative)) }
     }
 
     /// Moves the files into place (the import has committed) and forgets them.
     func commit(store: Store) async throws {
-        for file in staged { try Self.move(file, in: mediaDirectory) }
-        try await store.forgetStagedMedia(staged.map(\.temporary))
-        staged = []
+        let files = staged
+        for file in files { try Self.move(file, in: mediaDirectory) }
+        try await store.forgetStagedMedia(files.map(\.temporary))
+        staging.withLock { $0 = [] }
     }
 
     func discard() {
         for file in staged { try? FileManager.default.removeItem(atPath: mediaDirectory + "/" + file.temporary) }
-        staged = []
+        staging.withLock { $0 = [] }
     }
 
     /// Finishes what a killed import left: files of committed imports are moved into place, files
@@ -254,7 +305,7 @@ final class StagedMedia {
 }
 
 /// An advisory lock on a file (flock): shared or exclusive, released when closed or when the process ends.
-final class FileLock: @unchecked Sendable {
+final class FileLock: Sendable {
     private let descriptor: Int32
 
     init(path: String) throws {

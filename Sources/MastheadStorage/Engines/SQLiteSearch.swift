@@ -20,8 +20,8 @@ enum SQLiteSearch {
     }
 
     /// Puts one article's current text in the index (inside the caller's transaction).
-    static func index(_ db: any SQLDatabase, id: Int64, title: String, summary: String, bodyHTML: String) async throws {
-        try await db.raw("DELETE FROM article_search WHERE rowid = \(bind: id)").run()
+    static func index(_ db: any SQLDatabase, id: Int64, title: String, summary: String, bodyHTML: String, replacing: Bool = true) async throws {
+        if replacing { try await db.raw("DELETE FROM article_search WHERE rowid = \(bind: id)").run() }
         try await db.raw(
             "INSERT INTO article_search (rowid, title, summary, body) VALUES (\(bind: id), \(bind: title), \(bind: summary), \(bind: MarkdownRenderer.plainText(fromHTML: bodyHTML)))"
         ).run()
