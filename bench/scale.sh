@@ -6,7 +6,7 @@
 #   N        articles to generate (the figures are for 100000)
 #   --smoke  short runs (2 s of wrk, 10 requests per search and list case) that only prove the
 #            script works, for CI; the figures mean little
-# Env: MASTHEAD_BIN (default .build/release/masthead), DURATION (seconds of wrk, default 15),
+# Env: MASTHEAD_BIN (default .build-release/release/masthead, else .build/release/masthead), DURATION (seconds of wrk, default 15),
 #      REQUESTS (per search and list case, default 50), BENCH_CACHE (generated sites are kept in
 #      it, default /tmp/masthead-bench), BENCH_PORT (default: a free one).
 #
@@ -28,7 +28,9 @@ for arg in "$@"; do
 done
 [ -n "$N" ] && [ "$N" -gt 0 ] || usage
 
-BIN=${MASTHEAD_BIN:-.build/release/masthead}
+DEFAULT_BIN=.build/release/masthead
+[ -x .build-release/release/masthead ] && DEFAULT_BIN=.build-release/release/masthead
+BIN=${MASTHEAD_BIN:-$DEFAULT_BIN}
 if [ ! -x "$BIN" ]; then
   echo "scale.sh: no masthead binary at $BIN; build it with: swift build -c release --product masthead" >&2
   echo "          (or name another with MASTHEAD_BIN=…)" >&2

@@ -72,10 +72,7 @@ public enum StructuredData {
     }
 
     static func iso(_ date: Date, _ site: SiteSettings) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.timeZone = site.timeZone
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: date)
+        DateText.iso8601(date, timeZone: site.timeZone)
     }
 
     /// JSON that is safe inside a `<script>` element: `<` is written as `\u003c`, so no

@@ -130,6 +130,14 @@ public struct ViewBuilder: Sendable {
             status: status, heading: heading, message: message)
     }
 
+    /// Searches count their matches up to this many; past it, the page says "more than".
+    public static let searchCountLimit = 10_000
+
+    static func resultCount(_ total: Int) -> String {
+        total >= searchCountLimit ? "More than \(searchCountLimit.formatted()) results"
+            : "\(total.formatted()) \(total == 1 ? "result" : "results")"
+    }
+
     /// The search page for `query` (already run: `hits` of `total`).
     public func searchPage(
         query: String, sectionSlug: String?, from: String, until: String, hits: [(Article, String)], total: Int,
@@ -145,7 +153,7 @@ public struct ViewBuilder: Sendable {
             until: until,
             hasQuery: !trimmed.isEmpty,
             results: hits.map { SearchResultView(card: card($0.0), snippetHTML: $0.1) },
-            summary: trimmed.isEmpty ? nil : "\(total) \(total == 1 ? "result" : "results") for “\(trimmed)”",
+            summary: trimmed.isEmpty ? nil : Self.resultCount(total) + " for “\(trimmed)”",
             pagination: totalPages > 1
                 ? PaginationView(current: page, total: totalPages, previousPath: page > 1 ? pagePath(page - 1) : nil, nextPath: page < totalPages ? pagePath(page + 1) : nil)
                 : nil)
@@ -270,16 +278,10 @@ public struct ViewBuilder: Sendable {
 
     /// `date` in the site's time zone, as ISO 8601 with offset and in words.
     public func time(_ date: Date) -> TimeView {
-        let iso = ISO8601DateFormatter()
-        iso.timeZone = site.timeZone
-        iso.formatOptions = [.withInternetDateTime]
-        let words = DateFormatter()
-        words.locale = Locale(identifier: site.language)
-        words.timeZone = site.timeZone
-        words.dateStyle = .long
-        words.timeStyle = .short
         let zone = site.timeZone.abbreviation(for: date) ?? site.timeZone.identifier
-        return TimeView(iso: iso.string(from: date), text: "\(words.string(from: date)) \(zone)")
+        return TimeView(
+            iso: DateText.iso8601(date, timeZone: site.timeZone),
+            text: "\(DateText.words(date, language: site.language, timeZone: site.timeZone)) \(zone)")
     }
 }
 

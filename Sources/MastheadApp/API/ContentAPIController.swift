@@ -311,10 +311,9 @@ struct ContentAPIController: Sendable {
 
     /// Times as Ghost writes them: UTC with milliseconds.
     static func time(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: date)
+        // Stored times are whole seconds.
+        let text = DateText.iso8601(date)
+        return text.dropLast() + ".000Z"
     }
 
     /// A stable UUID for a name (its SHA-256, shaped as a version-5-style UUID).

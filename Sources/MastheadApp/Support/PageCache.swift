@@ -211,14 +211,6 @@ extension PageCache.Entry {
 
 /// Dates as HTTP headers write them (RFC 9110 IMF-fixdate): `Sun, 29 Nov 2026 02:36:06 GMT`.
 enum HTTPDate {
-    private static func formatter() -> DateFormatter {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-        return formatter
-    }
-
-    static func string(from date: Date) -> String { formatter().string(from: date) }
-    static func date(from text: String) -> Date? { formatter().date(from: text) }
+    static func string(from date: Date) -> String { DateText.http(date) }
+    static func date(from text: String) -> Date? { DateText.parseHTTP(text) }
 }
