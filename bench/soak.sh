@@ -292,6 +292,7 @@ $SOAK run "$BASE" --pid "$SERVER_PID" --lua "$WORK/soak.lua" --lists "$LISTS" --
   --interval "$INTERVAL" --warmup "$WARMUP" --threads 2 --connections 16 --email "$EMAIL" --password "$PASSWORD" \
   --api-key "$API_KEY" --idle-rss-kb "$idle_kb" --rss-max-percent "${RSS_MAX_PERCENT:-10}" --rss-min-mb "${RSS_MIN_MB:-10}" \
   $($SMOKE && echo --smoke) || status=$?
+[ "$status" -ge 128 ] && exit "$status"   # interrupted (the server may have had the signal too)
 server_alive
 curl -fsS -o /dev/null "$BASE/healthz" || broke "the server no longer answers /healthz" "$WORK/serve.log"
 if [ "$status" -ne 0 ] && [ -s "$WORK/serve.log" ]; then

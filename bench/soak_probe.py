@@ -527,7 +527,10 @@ def main():
     command.add_argument("--smoke", action="store_true")
     command.set_defaults(run=run)
     args = parser.parse_args()
-    args.run(args)
+    try:
+        args.run(args)
+    except KeyboardInterrupt:
+        fail(130, "interrupted")
 
 
 if __name__ == "__main__":

@@ -78,10 +78,6 @@ public enum StructuredData {
     /// JSON that is safe inside a `<script>` element: `<` is written as `\u003c`, so no
     /// `</script>` or `<!--` in any value can end the element.
     static func encode(_ value: Any) -> String {
-        guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes]) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
-            .replacingOccurrences(of: "<", with: "\\u003c")
-            .replacingOccurrences(of: ">", with: "\\u003e")
-            .replacingOccurrences(of: "&", with: "\\u0026")
+        JSONText.encode(value, forScript: true)
     }
 }

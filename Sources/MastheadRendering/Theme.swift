@@ -39,7 +39,7 @@ public struct Theme: Sendable {
 
     /// The HTML of `view` through the template `name`.
     public func render(_ view: Any, template name: String) throws -> String {
-        guard let html = library.render(view, withTemplate: name) else {
+        guard let html = library.render(TemplateValues.tree(view) ?? view, withTemplate: name) else {
             throw MastheadError(.configuration, "the theme has no template named \(name)")
         }
         return html
@@ -58,5 +58,34 @@ public struct Theme: Sendable {
             }
         }
         return String(hash, radix: 36)
+    }
+}
+
+/// A view as the templates read it: structs as dictionaries, optionals unwrapped (nil left out),
+/// arrays element by element. Made in one pass over the view, so that each `{{name}}` in a
+/// template is a dictionary lookup instead of a reflection over the whole struct (which the
+/// template engine would otherwise do for every name, at every level of the context stack).
+enum TemplateValues {
+    static func tree(_ value: Any) -> Any? {
+        switch value {
+        case is String, is Bool, is Int, is Int64, is Double: return value
+        default: break
+        }
+        let mirror = Mirror(reflecting: value)
+        switch mirror.displayStyle {
+        case .optional:
+            return mirror.children.first.flatMap { tree($0.value) }
+        case .struct, .class:
+            var fields: [String: Any] = [:]
+            fields.reserveCapacity(Int(mirror.children.count))
+            for child in mirror.children {
+                if let label = child.label, let field = tree(child.value) { fields[label] = field }
+            }
+            return fields
+        case .collection, .set:
+            return mirror.children.compactMap { tree($0.value) }
+        default:
+            return value
+        }
     }
 }

@@ -131,6 +131,31 @@ import Testing
         }
     }
 
+    @Test func whatIsWrittenIsReadBackAtOnceWhileOthersRead() async throws {
+        try await withTestSite { test in
+            for number in 0..<300 {
+                try test.writeArticle("bulk/\(number).md", frontMatter: ["title: Story \(number) about the harbour", "section: World"])
+            }
+            try await test.importArticles(test.directory + "/bulk")
+            let store = test.site.store
+            // Readers keep every reader connection busy with long statements meanwhile.
+            let readers = Task {
+                while !Task.isCancelled {
+                    await withTaskGroup(of: Void.self) { group in
+                        for _ in 0..<8 { group.addTask { _ = try? await store.search(SearchQuery(text: "harbour"), limit: 300) } }
+                    }
+                }
+            }
+            defer { readers.cancel() }
+            var missing: [String] = []
+            for number in 0..<40 {
+                try await store.ensureSections(["Desk \(number)"])
+                if try await store.section(slug: "desk-\(number)") == nil { missing.append("desk-\(number)") }
+            }
+            #expect(missing.isEmpty, "written, then not found by the next read: \(missing)")
+        }
+    }
+
     @Test func databaseURLsAreCheckedWithClearErrors() throws {
         #expect(try DatabaseURL(parsing: "sqlite:///var/lib/news.sqlite") == .sqlite(path: "/var/lib/news.sqlite"))
         #expect(try DatabaseURL(parsing: "sqlite://data/news.sqlite") == .sqlite(path: "data/news.sqlite"))

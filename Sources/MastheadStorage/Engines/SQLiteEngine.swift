@@ -3,6 +3,8 @@ import Logging
 import MastheadCore
 import NIOPosix
 import SQLiteKit
+import NIOCore
+import SQLKit
 import Synchronization
 
 /// The SQLite engine: one writer connection behind a lock and a pool of reader connections, on a
@@ -18,14 +20,11 @@ final class SQLiteEngine: DatabaseEngine {
     private let threads: NIOThreadPool
     private let writeLock = AsyncLock()
     private let logger: Logger
-    private let readers: [any SQLDatabase]
-    private let nextReader = Atomic<Int>(0)
+    private let readers: ReaderPool
     private let writer: any SQLDatabase
 
-    /// A reader, taken in turn from the pool.
-    var reader: any SQLDatabase {
-        readers[nextReader.wrappingAdd(1, ordering: .relaxed).oldValue % readers.count]
-    }
+    /// Reads go to whichever reader connection is free.
+    var reader: any SQLDatabase { readers }
 
     private init(writer: SQLiteConnection, readers: [SQLiteConnection], threads: NIOThreadPool, logger: Logger) {
         self.writerConnection = writer
@@ -34,7 +33,7 @@ final class SQLiteEngine: DatabaseEngine {
         self.logger = logger
         // Queries are never logged: their bound values hold tokens, secrets and readers' searches.
         self.writer = writer.sql(encoder: .init(), decoder: .init(), queryLogLevel: nil)
-        self.readers = readers.map { $0.sql(encoder: .init(), decoder: .init(), queryLogLevel: nil) }
+        self.readers = ReaderPool(readers.map { $0.sql(encoder: .init(), decoder: .init(), queryLogLevel: nil) })
     }
 
     /// Opens (creating if needed) the database file at `path`, and its folder.
@@ -66,7 +65,7 @@ final class SQLiteEngine: DatabaseEngine {
             // WAL lets readers (this process's and others') go on while one writer writes;
             // busy_timeout makes a writer wait for another process's transaction instead of failing.
             try await engine.writer.raw("PRAGMA journal_mode = WAL").run()
-            for database in [engine.writer] + engine.readers {
+            for database in [engine.writer] + engine.readers.connections {
                 try await database.raw("PRAGMA busy_timeout = 10000").run()
                 try await database.raw("PRAGMA foreign_keys = ON").run()
                 try await database.raw("PRAGMA synchronous = NORMAL").run()
@@ -118,5 +117,65 @@ final class SQLiteEngine: DatabaseEngine {
             do { try await connection.close() } catch { logger.warning("closing SQLite connection: \(error)") }
         }
         try? await threads.shutdownGracefully()
+    }
+}
+
+/// Reader connections handed out one query at a time. A connection must not run two queries at
+/// once: while one statement is being stepped, a second on the same connection would share its
+/// read transaction and see the database as it was when the first began — a story just saved,
+/// or a session just made, would seem not to exist.
+final class ReaderPool: SQLDatabase, Sendable {
+    let connections: [any SQLDatabase]
+    private let state: Mutex<(free: [Int], waiting: [CheckedContinuation<Int, Never>])>
+
+    init(_ connections: [any SQLDatabase]) {
+        self.connections = connections
+        state = Mutex((Array(connections.indices), []))
+    }
+
+    var logger: Logger { connections[0].logger }
+    var eventLoop: any EventLoop { connections[0].eventLoop }
+    var version: (any SQLDatabaseReportedVersion)? { connections[0].version }
+    var dialect: any SQLDialect { connections[0].dialect }
+    var queryLogLevel: Logger.Level? { nil }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) -> EventLoopFuture<Void> {
+        let promise = eventLoop.makePromise(of: Void.self)
+        promise.completeWithTask { try await self.execute(sql: query, onRow) }
+        return promise.futureResult
+    }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) async throws {
+        let index = await acquire()
+        defer { release(index) }
+        try await connections[index].execute(sql: query, onRow)
+    }
+
+    func withSession<R>(_ closure: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        let index = await acquire()
+        defer { release(index) }
+        return try await closure(connections[index])
+    }
+
+    private func acquire() async -> Int {
+        await withCheckedContinuation { continuation in
+            let index: Int? = state.withLock { state in
+                if let free = state.free.popLast() { return free }
+                state.waiting.append(continuation)
+                return nil
+            }
+            if let index { continuation.resume(returning: index) }
+        }
+    }
+
+    private func release(_ index: Int) {
+        let waiter: CheckedContinuation<Int, Never>? = state.withLock { state in
+            if state.waiting.isEmpty {
+                state.free.append(index)
+                return nil
+            }
+            return state.waiting.removeFirst()
+        }
+        waiter?.resume(returning: index)
     }
 }
