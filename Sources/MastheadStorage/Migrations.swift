@@ -156,7 +156,7 @@ enum Migrations {
         try await db.raw("""
             CREATE INDEX article_author_listing ON article_author (author_id, listed_at DESC, article_id DESC) WHERE listed_at IS NOT NULL
             """).run()
-        try await db.raw("CREATE INDEX article_listing ON article (published_at DESC, id DESC) WHERE status = 'published'").run()
+        try await db.raw("CREATE INDEX article_listing ON article (published_at DESC, id DESC, modified_at) WHERE status = 'published'").run()
         try await SQLiteSearch.createVocabulary(db)
         // What each content change made stale, for the page caches of every instance.
         try await db.create(table: "content_change")

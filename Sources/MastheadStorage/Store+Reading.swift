@@ -63,6 +63,25 @@ extension Store {
         }
     }
 
+    /// The newest `limit` published articles of each of `sectionIDs` (leaving out `excludingID`),
+    /// in two queries whatever the number of sections: the home page's blocks.
+    public func newestBySection(_ sectionIDs: [Int64], limit: Int, excludingID: Int64? = nil, now: Date = .now) async throws -> [Int64: [Article]] {
+        guard !sectionIDs.isEmpty else { return [:] }
+        var query: SQLQueryString = ""
+        for (index, sectionID) in sectionIDs.enumerated() {
+            if index > 0 { query += " UNION ALL " }
+            query += "SELECT * FROM (SELECT a.id, a.section_id FROM article a"
+                + Self.publishedWhere(.init(sectionID: sectionID, excludingID: excludingID), now: now)
+                + " ORDER BY a.published_at DESC, a.id DESC LIMIT \(bind: limit))"
+        }
+        let rows = try await engine.reader.raw(query).all()
+        let pairs = try rows.map { (try $0.decode(column: "id", as: Int64.self), try $0.decode(column: "section_id", as: Int64.self)) }
+        let articles = Dictionary(uniqueKeysWithValues: try await self.articles(ids: pairs.map(\.0)).map { ($0.id, $0) })
+        var blocks: [Int64: [Article]] = [:]
+        for (id, sectionID) in pairs { if let article = articles[id] { blocks[sectionID, default: []].append(article) } }
+        return blocks
+    }
+
     /// The articles with `ids`, in that order (those that no longer exist left out).
     func articles(ids: [Int64]) async throws -> [Article] {
         guard !ids.isEmpty else { return [] }
@@ -195,32 +214,40 @@ extension Store {
         return query
     }
 
-    /// Articles for `rows` of ``articleSelect``, with their authors, tags and corrections (three queries for all).
+    /// Articles for `rows` of ``articleSelect``, with their authors, tags and corrections (one query for all).
     func articles(from rows: [any SQLRow]) async throws -> [Article] {
         guard !rows.isEmpty else { return [] }
         let ids = try rows.map { try $0.decode(column: "id", as: Int64.self) }
         var authors: [Int64: [Author]] = [:]
-        for row in try await engine.reader.raw(
-            "SELECT w.article_id, u.id, u.slug, u.name, u.title, u.bio_html FROM article_author w JOIN author u ON u.id = w.author_id WHERE w.article_id IN (\(binds: ids)) ORDER BY w.position"
-        ).all() {
-            authors[try row.decode(column: "article_id", as: Int64.self), default: []].append(try Self.author(row))
-        }
         var tags: [Int64: [Tag]] = [:]
-        for row in try await engine.reader.raw(
-            "SELECT t.article_id, g.id, g.slug, g.name FROM article_tag t JOIN tag g ON g.id = t.tag_id WHERE t.article_id IN (\(binds: ids)) ORDER BY t.position"
-        ).all() {
-            tags[try row.decode(column: "article_id", as: Int64.self), default: []].append(try Self.tag(row))
-        }
         var corrections: [Int64: [Correction]] = [:]
-        for row in try await engine.reader.raw(
-            "SELECT id, article_id, kind, body, created_at FROM correction WHERE article_id IN (\(binds: ids)) ORDER BY created_at, id"
-        ).all() {
-            corrections[try row.decode(column: "article_id", as: Int64.self), default: []].append(
-                Correction(
-                    id: try row.decode(column: "id", as: Int64.self),
-                    kind: Correction.Kind(rawValue: try row.decode(column: "kind", as: String.self)) ?? .correction,
+        for row in try await engine.reader.raw("""
+            SELECT 'a' AS kind, w.article_id, u.id, u.slug, u.name, u.title AS note, u.bio_html AS body, w.position AS rank, 0 AS created_at
+              FROM article_author w JOIN author u ON u.id = w.author_id WHERE w.article_id IN (\(binds: ids))
+            UNION ALL
+            SELECT 't', t.article_id, g.id, g.slug, g.name, '', '', t.position, 0
+              FROM article_tag t JOIN tag g ON g.id = t.tag_id WHERE t.article_id IN (\(binds: ids))
+            UNION ALL
+            SELECT 'c', c.article_id, c.id, '', '', c.kind, c.body, c.created_at, c.created_at
+              FROM correction c WHERE c.article_id IN (\(binds: ids))
+            ORDER BY 1, 2, 8, 3
+            """).all() {
+            let articleID = try row.decode(column: "article_id", as: Int64.self)
+            let id = try row.decode(column: "id", as: Int64.self)
+            switch try row.decode(column: "kind", as: String.self) {
+            case "a":
+                authors[articleID, default: []].append(Author(
+                    id: id, slug: try row.decode(column: "slug", as: String.self), name: try row.decode(column: "name", as: String.self),
+                    title: try row.decode(column: "note", as: String.self), bioHTML: try row.decode(column: "body", as: String.self)))
+            case "t":
+                tags[articleID, default: []].append(Tag(
+                    id: id, slug: try row.decode(column: "slug", as: String.self), name: try row.decode(column: "name", as: String.self)))
+            default:
+                corrections[articleID, default: []].append(Correction(
+                    id: id, kind: Correction.Kind(rawValue: try row.decode(column: "note", as: String.self)) ?? .correction,
                     text: try row.decode(column: "body", as: String.self),
                     createdAt: Date(epochSeconds: try row.decode(column: "created_at", as: Int64.self))))
+            }
         }
         return try rows.map { row in
             let id = try row.decode(column: "id", as: Int64.self)

@@ -32,7 +32,8 @@ extension Store {
     /// Published articles matching `query`, best match first (newest first for words in thousands
     /// of articles), and how many match in all (counted up to 10,000).
     public func search(_ query: SearchQuery, limit: Int, offset: Int = 0, now: Date = .now) async throws -> (hits: [SearchHit], total: Int) {
-        guard let match = SQLiteSearch.matchQuery(query.text) else { return ([], 0) }
+        let reader = engine.reader
+        guard let plan = try await SQLiteSearch.plan(reader, text: query.text) else { return ([], 0) }
         var filter: SQLQueryString = "a.status = 'published' AND a.published_at <= \(bind: now.epochSeconds)"
         if let slug = query.sectionSlug { filter += " AND a.section_id IN (SELECT id FROM section WHERE slug = \(bind: slug))" }
         if let slug = query.tagSlug {
@@ -43,9 +44,8 @@ extension Store {
         }
         if let from = query.from { filter += " AND a.published_at >= \(bind: from.epochSeconds)" }
         if let until = query.until { filter += " AND a.published_at < \(bind: until.epochSeconds)" }
-        let reader = engine.reader
-        let ranked = try await SQLiteSearch.ranksByRelevance(reader, text: query.text)
-        let (ids, total) = try await SQLiteSearch.search(reader, match: match, where: filter, limit: limit, offset: offset, ranked: ranked)
+        let (ids, total) = try await SQLiteSearch.search(
+            reader, match: plan.match, where: filter, limit: limit, offset: offset, ranked: plan.ranked)
         guard !ids.isEmpty else { return ([], total) }
         let articles = Dictionary(uniqueKeysWithValues: try await articles(ids: ids.map(\.0)).map { ($0.id, $0) })
         let hits = ids.compactMap { id, snippet in

@@ -38,14 +38,16 @@ struct SitemapsController: Sendable {
     // MARK: Index
 
     private func index() async throws -> String {
-        let articles = try await store.publishedStamps()
+        let months = try await store.publishedMonths()
         let listings = try await store.listingStamps()
         let pages = try await store.pageStamps()
         var entries: [(String, Date?)] = []
-        for (name, chunk) in articleChunks(articles) {
-            entries.append((name, chunk.map(\.modifiedAt).max()))
+        for month in months {
+            for part in 0..<max(1, (month.count + maxURLs - 1) / maxURLs) {
+                entries.append((Self.name("articles-\(month.month)", part), month.lastModified))
+            }
         }
-        entries.append(("news.xml", articles.first?.modifiedAt))
+        entries.append(("news.xml", months.first?.lastModified))
         if !listings.sections.isEmpty { entries.append(("sections.xml", listings.sections.map(\.lastModified).max())) }
         for (index, chunk) in listings.tags.chunked(maxURLs).enumerated() { entries.append((Self.name("tags", index), chunk.map(\.lastModified).max())) }
         for (index, chunk) in listings.authors.chunked(maxURLs).enumerated() { entries.append((Self.name("authors", index), chunk.map(\.lastModified).max())) }
@@ -59,19 +61,15 @@ struct SitemapsController: Sendable {
         return xml + "</sitemapindex>\n"
     }
 
-    /// Articles grouped by month of publication (`articles-2026-11.xml`), each month split into
-    /// parts (`articles-2026-11-2.xml`) when it has more than `maxURLs`.
-    private func articleChunks(_ articles: [ArticleStamp]) -> [(String, [ArticleStamp])] {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        var months: [String: [ArticleStamp]] = [:]
-        for article in articles {
-            let parts = calendar.dateComponents([.year, .month], from: article.publishedAt)
-            months[String(format: "%04d-%02d", parts.year ?? 0, parts.month ?? 0), default: []].append(article)
-        }
-        return months.keys.sorted(by: >).flatMap { month in
-            months[month]!.chunked(maxURLs).enumerated().map { index, chunk in (Self.name("articles-\(month)", index), chunk) }
-        }
+    /// The articles of one monthly sitemap (`articles-2026-11.xml`, or its part `articles-2026-11-2.xml`
+    /// when the month has more than `maxURLs`); nil when there is no such sitemap.
+    private func articleChunk(named name: String) async throws -> [ArticleStamp]? {
+        let stem = name.dropFirst("articles-".count).dropLast(".xml".count)
+        let fields = stem.split(separator: "-")
+        guard fields.count == 2 || fields.count == 3, let part = fields.count == 3 ? Int(fields[2]) : 1, part >= 2 || fields.count == 2,
+              let month = try await store.publishedMonths().first(where: { $0.month == "\(fields[0])-\(fields[1])" }) else { return nil }
+        let chunks = try await store.publishedStamps(from: month.start, until: month.end).chunked(maxURLs)
+        return chunks.indices.contains(part - 1) ? chunks[part - 1] : nil
     }
 
     private static func name(_ stem: String, _ index: Int) -> String {
@@ -84,7 +82,7 @@ struct SitemapsController: Sendable {
         if name == "news.xml" { return try await news() }
         var urls: [(String, Date)] = []
         if name.hasPrefix("articles-") {
-            guard let chunk = articleChunks(try await store.publishedStamps()).first(where: { $0.0 == name })?.1 else { throw HTTPError(.notFound) }
+            guard let chunk = try await articleChunk(named: name) else { throw HTTPError(.notFound) }
             urls = chunk.map { ($0.path, $0.modifiedAt) }
         } else if name == "sections.xml" {
             urls = try await store.listingStamps().sections.map { ($0.path, $0.lastModified) }
@@ -95,7 +93,7 @@ struct SitemapsController: Sendable {
             guard let chunk = all.chunked(maxURLs).enumerated().first(where: { Self.name(stem, $0.offset) == name })?.element else { throw HTTPError(.notFound) }
             urls = chunk.map { ($0.path, $0.lastModified) }
         } else if name == "pages.xml" {
-            urls = [("/", try await store.publishedStamps().first?.modifiedAt ?? .now)] + (try await store.pageStamps().map { ($0.path, $0.lastModified) })
+            urls = [("/", try await store.publishedMonths().first?.lastModified ?? .now)] + (try await store.pageStamps().map { ($0.path, $0.lastModified) })
         } else {
             throw HTTPError(.notFound)
         }
@@ -109,7 +107,7 @@ struct SitemapsController: Sendable {
     /// Google News: articles published in the last 48 hours.
     private func news() async throws -> String {
         let cutoff = Date.now.addingTimeInterval(-48 * 3600)
-        let recent = try await store.publishedStamps().filter { $0.publishedAt >= cutoff }
+        let recent = try await store.publishedStamps(from: cutoff)
         var xml = """
             <?xml version="1.0" encoding="UTF-8"?>
             <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">

@@ -52,11 +52,8 @@ struct PublicSiteController: Sendable {
             let sections = try await store.sections()
             let recent = try await store.publishedArticles(limit: 7, now: now)
             // Section blocks repeat the latest stories where they belong, but never the lead.
-            var blocks: [(Section, [Article])] = []
-            for section in sections {
-                let articles = try await store.publishedArticles(.init(sectionID: section.id, excludingID: recent.first?.id), limit: 3, now: now)
-                blocks.append((section, articles))
-            }
+            let newest = try await store.newestBySection(sections.map(\.id), limit: 3, excludingID: recent.first?.id, now: now)
+            let blocks = sections.map { ($0, newest[$0.id] ?? []) }
             let view = views.homePage(lead: recent.first, latest: Array(recent.dropFirst()), sectionBlocks: blocks, sections: sections)
             return try theme.render(view, template: "home")
         }

@@ -112,6 +112,10 @@ final class SQLiteEngine: DatabaseEngine {
         }
     }
 
+    func monthOf(_ column: String) -> String {
+        "strftime('%Y-%m', \(column), 'unixepoch')"
+    }
+
     func close() async {
         for connection in [writerConnection] + readerConnections {
             do { try await connection.close() } catch { logger.warning("closing SQLite connection: \(error)") }

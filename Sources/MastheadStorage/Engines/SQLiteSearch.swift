@@ -27,16 +27,6 @@ enum SQLiteSearch {
         ).run()
     }
 
-    /// The FTS5 query for what a reader typed: every word must match (the last as a prefix).
-    /// Operators and quotes typed by the reader are treated as plain words.
-    static func matchQuery(_ text: String) -> String? {
-        let words = text.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).prefix(12).map(String.init)
-        guard !words.isEmpty else { return nil }
-        return words.enumerated().map { index, word in
-            "\"\(word)\"" + (index == words.count - 1 && word.count >= 2 ? "*" : "")
-        }.joined(separator: " ")
-    }
-
     /// Words that say little about what a story is about.
     private static let stopWords: Set<String> = [
         "about", "after", "again", "also", "been", "before", "being", "between", "could", "does", "during", "each", "from",
@@ -66,21 +56,27 @@ enum SQLiteSearch {
     /// searching a common word want recent stories anyway.
     static let rankedMatchesLimit = 4_000
 
-    /// Whether a search for `text` should be ranked by relevance (few matches) or listed newest first.
-    static func ranksByRelevance(_ db: any SQLDatabase, text: String) async throws -> Bool {
+    /// How to search for what a reader typed: the FTS5 query (every word must match; the last
+    /// word is a prefix when the index does not hold it as a word, so "harb" finds "harbour" but
+    /// "the" does not fan out to every word it begins), and whether to rank by relevance (few
+    /// matches) or list the newest first (the rarest word is in more than `rankedMatchesLimit`
+    /// articles). Nil when nothing searchable was typed.
+    static func plan(_ db: any SQLDatabase, text: String) async throws -> (match: String, ranked: Bool)? {
         let words = searchWords(text)
-        guard let last = words.last else { return true }
-        // As in matchQuery: the last word, from two letters, is a prefix; every word it begins counts.
-        let prefixed = last.count >= 2
-        var counts = try await documentCounts(db, words: prefixed ? Array(words.dropLast()) : words)
+        guard let last = words.last else { return nil }
+        var counts = try await documentCounts(db, words: words)
+        let prefixed = last.count >= 2 && counts[last] == nil
         if prefixed {
             counts[last] = try await db.raw("""
                 SELECT SUM(doc) AS n FROM article_search_terms WHERE term >= \(bind: last) AND term < \(bind: last + "\u{10FFFF}")
                 """).first()?.decode(column: "n", as: Int?.self) ?? 0
         }
+        let match = words.enumerated().map { index, word in
+            "\"\(word)\"" + (index == words.count - 1 && prefixed ? "*" : "")
+        }.joined(separator: " ")
         // An article matches only if it holds every word: the rarest word bounds the matches.
         let fewest = words.map { counts[$0] ?? 0 }.min() ?? 0
-        return fewest <= rankedMatchesLimit
+        return (match, fewest <= rankedMatchesLimit)
     }
 
     /// The words of what a reader typed, lower case, at most twelve.
