@@ -125,22 +125,33 @@ struct FeedDocument: Sendable {
     private func x(_ text: String) -> String { Self.escapeXML(text) }
 
     /// `text` safe inside XML character data and attributes (control characters XML forbids removed).
+    private static let ampersand = Array("&amp;".utf8), lessThan = Array("&lt;".utf8), greaterThan = Array("&gt;".utf8)
+    private static let quote = Array("&quot;".utf8), apostrophe = Array("&apos;".utf8)
+
     static func escapeXML(_ text: String) -> String {
-        var escaped = ""
-        escaped.reserveCapacity(text.utf8.count)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&apos;"
-            case "\t", "\n", "\r": escaped.unicodeScalars.append(scalar)
-            default:
-                if scalar.value >= 0x20 && scalar.value != 0xFFFE && scalar.value != 0xFFFF { escaped.unicodeScalars.append(scalar) }
+        // Byte by byte over UTF-8: the five markup characters escaped, control characters XML
+        // forbids dropped, U+FFFE and U+FFFF (EF BF BE, EF BF BF) dropped; all else copied.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count + text.utf8.count / 8)
+        let utf8 = Array(text.utf8)
+        var index = 0
+        while index < utf8.count {
+            let byte = utf8[index]
+            switch byte {
+            case UInt8(ascii: "&"): bytes.append(contentsOf: Self.ampersand)
+            case UInt8(ascii: "<"): bytes.append(contentsOf: Self.lessThan)
+            case UInt8(ascii: ">"): bytes.append(contentsOf: Self.greaterThan)
+            case UInt8(ascii: "\""): bytes.append(contentsOf: Self.quote)
+            case UInt8(ascii: "'"): bytes.append(contentsOf: Self.apostrophe)
+            case 0x09, 0x0A, 0x0D: bytes.append(byte)
+            case 0..<0x20: break
+            case 0xEF where index + 2 < utf8.count && utf8[index + 1] == 0xBF && (utf8[index + 2] == 0xBE || utf8[index + 2] == 0xBF):
+                index += 2
+            default: bytes.append(byte)
             }
+            index += 1
         }
-        return escaped
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     static func rfc822(_ date: Date) -> String {
