@@ -195,28 +195,62 @@ public struct MarkdownRenderer: Sendable {
     }
 
     /// `text` with the five entities cmark writes turned back into characters.
-    public static func decodeEntities(_ text: String) -> String { text.replacingEntities() }
-
-    /// Plain text of `markdown` with the markup removed, for summaries and search snippets.
-    public static func plainText(fromHTML html: String) -> String {
-        var text = ""
-        var inTag = false
-        for character in html {
-            if character == "<" { inTag = true; text.append(" "); continue }
-            if character == ">" { inTag = false; continue }
-            if !inTag { text.append(character) }
-        }
-        let decoded = text.replacingEntities()
-        return decoded.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
-    }
-}
-
-extension String {
-    fileprivate func replacingEntities() -> String {
-        var result = self
+    public static func decodeEntities(_ text: String) -> String {
+        guard text.contains("&") else { return text }
+        var result = text
         for (entity, character) in [("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#39;", "'"), ("&amp;", "&")] {
             result = result.replacingOccurrences(of: entity, with: character)
         }
         return result
     }
+
+    /// Plain text of `markdown` with the markup removed, for summaries and search snippets.
+    public static func plainText(fromHTML html: String) -> String {
+        // One pass over the UTF-8 bytes: tags become spaces, runs of white space one space, and
+        // the entities the renderer writes (&lt; &gt; &quot; &#39; &amp;) their characters.
+        let source = Array(html.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(source.count)
+        var inTag = false
+        var pendingSpace = false
+        var index = 0
+        func emit(_ byte: UInt8) {
+            if pendingSpace && !out.isEmpty { out.append(0x20) }
+            pendingSpace = false
+            out.append(byte)
+        }
+        while index < source.count {
+            let byte = source[index]
+            index += 1
+            if inTag {
+                if byte == UInt8(ascii: ">") { inTag = false }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "<"):
+                inTag = true
+                pendingSpace = true
+            case 0x20, 0x09, 0x0A, 0x0D, 0x0B, 0x0C:
+                pendingSpace = true
+            case UInt8(ascii: "&"):
+                var matched = false
+                for (entity, character) in entities where source[(index - 1)...].starts(with: entity) {
+                    emit(character)
+                    index += entity.count - 1
+                    matched = true
+                    break
+                }
+                if !matched { emit(byte) }
+            default:
+                emit(byte)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static let entities: [([UInt8], UInt8)] = [
+        (Array("&lt;".utf8), UInt8(ascii: "<")), (Array("&gt;".utf8), UInt8(ascii: ">")), (Array("&quot;".utf8), UInt8(ascii: "\"")),
+        (Array("&#39;".utf8), UInt8(ascii: "'")), (Array("&amp;".utf8), UInt8(ascii: "&")),
+    ]
 }
+

@@ -107,7 +107,7 @@ extension Store {
     public func importArticles(
         _ records: [ArticleRecord], stagedMedia: [(temporary: String, final: String)] = [], now: Date = .now
     ) async throws -> [ImportedArticle] {
-        try await importArticles(now: now) { importer in
+        try await importArticles(now: now, expecting: records.count) { importer in
             let imported = try await importer.save(records)
             try await importer.recordStagedMedia(stagedMedia)
             return imported
@@ -116,11 +116,15 @@ extension Store {
 
     /// Runs an import in one transaction: `body` saves its articles batch by batch (reading the
     /// next files while it goes), and all of them are stored, or none if anything fails.
-    public func importArticles<T: Sendable>(now: Date = .now, _ body: @Sendable (ArticleImport) async throws -> T) async throws -> T {
+    public func importArticles<T: Sendable>(
+        now: Date = .now, expecting count: Int = 0, _ body: @Sendable (ArticleImport) async throws -> T
+    ) async throws -> T {
         try await writeContent { db, stale in
+            // A large import touches most lists anyway: past 100 stories, every page goes stale
+            // (and no time is spent working out which).
+            if count > 100 { stale.everything() }
             let importer = ArticleImport(db: db, stale: stale, now: now)
             let result = try await body(importer)
-            // A large import touches most lists anyway: past 100 stories, every page goes stale.
             if importer.count > 100 { stale.everything() }
             return result
         }
@@ -194,13 +198,16 @@ extension Store {
         }
         try await SQLiteSearch.index(
             db, id: articleID, title: source.title, summary: source.summary, bodyHTML: record.bodyHTML, replacing: existing != nil)
-        for (position, authorID) in authorIDs.enumerated() {
-            try await db.raw("INSERT INTO article_author (article_id, author_id, position) VALUES (\(bind: articleID), \(bind: authorID), \(bind: position))").run()
+        // Each link carries the story's publication time while it is published (see stampListings).
+        let listedAt: Int64? = source.status == .published ? publishedAt : nil
+        for (table, column, ids) in [("article_author", "author_id", authorIDs), ("article_tag", "tag_id", tagIDs)] where !ids.isEmpty {
+            var insert: SQLQueryString = "INSERT INTO \(unsafeRaw: table) (article_id, \(unsafeRaw: column), position, listed_at) VALUES "
+            for (position, id) in ids.enumerated() {
+                if position > 0 { insert += ", " }
+                insert += "(\(bind: articleID), \(bind: id), \(bind: position), \(bind: listedAt))"
+            }
+            try await db.raw(insert).run()
         }
-        for (position, tagID) in tagIDs.enumerated() {
-            try await db.raw("INSERT INTO article_tag (article_id, tag_id, position) VALUES (\(bind: articleID), \(bind: tagID), \(bind: position))").run()
-        }
-        try await stampListings(articleID: articleID, in: db)
         try await notePagesShowing(articleID: articleID, in: db, stale)
         return ImportedArticle(slug: source.slug, path: "/\(section.slug)/\(source.slug)/", status: source.status, created: existing == nil)
     }

@@ -125,6 +125,7 @@ public final class Store: Sendable {
     /// lists that show it (its section's, tags', authors', the home page, with their page N and
     /// feeds) and the sitemaps. Call before and after the change, so both old and new places go.
     static func notePagesShowing(articleID: Int64, in db: any SQLDatabase, _ stale: StalePages) async throws {
+        guard !stale.isEverything else { return }
         guard let row = try await db.raw("""
             SELECT a.slug, a.status, s.slug AS section_slug FROM article a JOIN section s ON s.id = a.section_id WHERE a.id = \(bind: articleID)
             """).first(), try row.decode(column: "status", as: String.self) == ArticleStatus.published.rawValue else { return }
@@ -150,6 +151,7 @@ public final class StalePages: @unchecked Sendable {
     private(set) var keys: Set<String> = []
 
     func everything() { keys = [Self.all] }
+    var isEverything: Bool { keys.contains(Self.all) }
     func page(_ path: String) { add("page " + path) }
     func list(_ path: String) { add("list " + path) }
     func sitemaps() { add("sitemaps") }

@@ -74,7 +74,7 @@ public struct ContentImporter: Sendable {
             let staged = try StagedMedia(mediaDirectory: mediaDirectory)
             let stored: [ImportedArticle]
             do {
-                stored = try await store.importArticles(now: now) { importer in
+                stored = try await store.importArticles(now: now, expecting: transaction.count) { importer in
                     var stored: [ImportedArticle] = []
                     for batchStart in stride(from: 0, to: transaction.count, by: Self.readBatch) {
                         let batch = transaction[batchStart..<min(batchStart + Self.readBatch, transaction.count)]
