@@ -6,7 +6,7 @@ PYTHON := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: run build deps test test-swift test-site test-deps bench fuzz clean
+.PHONY: run build deps test test-swift test-site test-deps bench bench-smoke fuzz clean
 
 run: build
 	$(BIN) serve --host $(HOST) --port $(PORT) --demo-if-empty
@@ -21,6 +21,14 @@ test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	$(PYTHON) -m pytest -p no:cacheprovider tests/site
+	$(MAKE) bench-smoke
+
+# The scale and soak benchmarks, briefly, on the debug build: they prove the scripts and the
+# paths they drive still work (their figures mean nothing in a debug build).
+bench-smoke:
+	@scripts/install-deps.sh bench
+	MASTHEAD_BIN=$(BIN) bench/scale.sh 300 --smoke
+	MASTHEAD_BIN=$(BIN) bench/soak.sh --smoke
 
 test-swift: deps
 	$(SWIFT) test
@@ -38,6 +46,7 @@ bench: build
 	@scripts/install-deps.sh bench
 	bench/pages.sh
 	bench/images.sh
+	bench/scale.sh $${N:-100000}
 
 # Coverage-guided fuzzing with libFuzzer: each parser that reads what strangers send, for
 # FUZZ_SECONDS each (FUZZ_TARGETS to choose). Findings land in fuzz/crashes/; add each as a

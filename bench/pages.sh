@@ -2,7 +2,7 @@
 # Benchmark: a cached article page served by Masthead, against nginx serving the very same bytes
 # as a static file, both on loopback, measured with wrk in the same run.
 #
-# Usage: bench/pages.sh            (env: DURATION=10s CONNECTIONS=64 THREADS=2 BUILD=release)
+# Usage: bench/pages.sh            (env: DURATION=10s CONNECTIONS=64 THREADS=2 BUILD=release, MASTHEAD_BIN to skip the build)
 # Prints one line per case: `case req_per_s p50_ms p99_ms bytes`, then the ratio masthead/nginx.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,8 +16,12 @@ MASTHEAD_PORT=18080
 NGINX_PORT=18081
 
 scripts/install-deps.sh bench
-swift build -c "$BUILD" --product masthead >/dev/null 2>&1 || swift build -c "$BUILD" --product masthead
-BIN=$(swift build -c "$BUILD" --show-bin-path)/masthead
+if [ -n "${MASTHEAD_BIN:-}" ]; then
+  BIN=$MASTHEAD_BIN
+else
+  swift build -c "$BUILD" --product masthead >/dev/null 2>&1 || swift build -c "$BUILD" --product masthead
+  BIN=$(swift build -c "$BUILD" --show-bin-path)/masthead
+fi
 
 WORK=$(mktemp -d /tmp/masthead-bench.XXXXXX)
 MASTHEAD_PID=""

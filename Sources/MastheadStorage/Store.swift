@@ -101,6 +101,12 @@ public final class Store: Sendable {
         }
     }
 
+    /// How the database would run `query`: one line per step of its plan (for tests and for
+    /// looking into a slow page).
+    func queryPlan(_ query: SQLQueryString) async throws -> [String] {
+        try await engine.reader.raw("EXPLAIN QUERY PLAN " + query).all().map { try $0.decode(column: "detail", as: String.self) }
+    }
+
     /// The changes after content version `version`, oldest first: the newest version and the
     /// page keys made stale (see ``StalePages``); nil keys when everything must be forgotten
     /// (including when the record no longer reaches back to `version`).

@@ -1,0 +1,49 @@
+import Foundation
+import MastheadCore
+@testable import MastheadStorage
+import MastheadTesting
+import SQLKit
+import Testing
+
+/// The queries behind every reader-facing page read indexes, never every article: their cost
+/// must not grow with the size of the archive.
+@Suite struct QueryPlanTests {
+    /// A plan step that reads a whole table of articles (or their links) one row after another.
+    static func fullScans(_ plan: [String]) -> [String] {
+        plan.filter { step in
+            ["SCAN a", "SCAN article ", "SCAN t", "SCAN w", "SCAN article_tag", "SCAN article_author"].contains { step.hasPrefix($0) }
+                && !step.contains("VIRTUAL TABLE") && !step.hasPrefix("SCAN c")
+        }
+    }
+
+    @Test func readerFacingQueriesUseIndexes() async throws {
+        try await withTestSite { test in
+            for number in 0..<30 {
+                try test.writeArticle("plan/\(number).md", frontMatter: [
+                    "title: Story \(number) about the harbour", "section: \(number % 2 == 0 ? "World" : "Science")",
+                    "tags: [Tag \(number % 3), Tag \(number % 5)]", "authors: [Writer \(number % 4)]",
+                ])
+            }
+            try await test.importArticles(test.directory + "/plan")
+            let store = test.site.store
+            let now = Date.now
+            let queries: [(String, SQLQueryString)] = [
+                ("home list", Store.listQuery(.init(), now: now) + " LIMIT 20"),
+                ("section list page 500", Store.listQuery(.init(sectionID: 1), now: now) + " LIMIT 20 OFFSET 10000"),
+                ("tag list", Store.listQuery(.init(tagID: 1), now: now) + " LIMIT 20 OFFSET 20"),
+                ("author list", Store.listQuery(.init(authorID: 1), now: now) + " LIMIT 20"),
+                ("count of a tag", "SELECT COUNT(*) FROM (" + Store.listQuery(.init(tagID: 1), now: now) + ")"),
+                ("article by slug", Store.articleSelect + " WHERE a.slug = 'story-1-about-the-harbour'"),
+                ("months for sitemaps", """
+                    SELECT strftime('%Y-%m', a.published_at, 'unixepoch') AS month, COUNT(*), MAX(a.modified_at) FROM article a
+                    WHERE a.status = 'published' AND a.published_at <= \(bind: now.epochSeconds) GROUP BY month
+                    """),
+                ("newsroom list", "SELECT a.id FROM article a WHERE a.status = 'draft' ORDER BY a.modified_at DESC, a.id DESC LIMIT 20"),
+            ]
+            for (name, query) in queries {
+                let plan = try await store.queryPlan(query)
+                #expect(Self.fullScans(plan).isEmpty, "\(name) reads every row: \(plan)")
+            }
+        }
+    }
+}
