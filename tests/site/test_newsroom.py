@@ -186,6 +186,7 @@ def test_contributor_cannot_publish_by_ui_or_api(site, browser, owner):
     # And so is the Admin API with the contributor's own key, made on the account page.
     browser.get(site.base + "/admin/account/")
     browser.find_element(By.ID, "key-name").send_keys("My script")
+    browser.find_element(By.ID, "key-password").send_keys(PASSWORD)
     click_and_wait(browser, browser.find_element(By.XPATH, "//button[contains(., 'Create a key')]"))
     key = browser.find_element(By.CSS_SELECTOR, "input[aria-label='New API key']").get_attribute("value")
     api = requests.post(f"{site.base}/api/admin/articles/{article_id}/publish", headers={"Authorization": f"Bearer {key}"})

@@ -173,7 +173,12 @@ struct PathNormalizationMiddleware<Context: RequestContext>: RouterMiddleware {
         let path = request.uri.path
         // Browsers read `\` as `/`: a redirect to `/\evil.example/` would leave the site.
         if path.contains("\\") || Self.hasEncodedSeparator(request.uri.string.split(separator: "?", maxSplits: 1).first ?? "") {
-            throw HTTPError(.badRequest, message: "Addresses on this site never hold a backslash, an encoded slash or NUL.")
+            let message = "Addresses on this site never hold a backslash, an encoded slash or NUL."
+            // The APIs answer in their own error shape, which their clients read.
+            if path.hasPrefix("/api/") || path.hasPrefix("/ghost/api/") {
+                return AdminAPIController.error(.init(.badRequest, "BadRequestError", message))
+            }
+            throw HTTPError(.badRequest, message: message)
         }
         guard path.contains("//") else { return try await next(request, context) }
         var normal = "/" + path.split(separator: "/").joined(separator: "/")
