@@ -43,7 +43,11 @@ extension Store {
     /// Articles in any state matching `filter`, most recently changed first, with the total.
     public func editorialArticles(_ filter: EditorialFilter, limit: Int, offset: Int) async throws -> (articles: [ArticleSummary], total: Int) {
         var condition: SQLQueryString = " WHERE 1 = 1"
-        if let status = filter.status { condition += " AND a.status = \(bind: status.rawValue)" }
+        if let status = filter.status {
+            condition += " AND a.status = \(bind: status.rawValue)"
+            // Said outright, so the index of unpublished stories by last change can serve the list.
+            if status != .published { condition += " AND a.status <> 'published'" }
+        }
         if let owner = filter.visibleTo { condition += " AND (a.created_by = \(bind: owner) OR a.status = 'published')" }
         if let id = filter.sectionID { condition += " AND a.section_id = \(bind: id)" }
         if let id = filter.tagID { condition += " AND EXISTS (SELECT 1 FROM article_tag t WHERE t.article_id = a.id AND t.tag_id = \(bind: id))" }

@@ -120,7 +120,9 @@ enum SQLiteSearch {
                 """ + filter
             order = " ORDER BY bm25(article_search, 10.0, 4.0, 1.0), a.published_at DESC, a.id DESC"
         } else {
-            matching = " FROM article a WHERE a.id IN (SELECT rowid FROM article_search WHERE article_search MATCH \(bind: match)) AND " + filter
+            // `+a.id`: walk the listing index newest first and look each story up in the matches,
+            // rather than fetch every match and sort them all.
+            matching = " FROM article a WHERE +a.id IN (SELECT rowid FROM article_search WHERE article_search MATCH \(bind: match)) AND " + filter
             order = " ORDER BY a.published_at DESC, a.id DESC"
         }
         let total = counted
