@@ -130,11 +130,8 @@ public struct ViewBuilder: Sendable {
             status: status, heading: heading, message: message)
     }
 
-    /// Searches count their matches up to this many; past it, the page says "more than".
-    public static let searchCountLimit = 10_000
-
     static func resultCount(_ total: Int) -> String {
-        total >= searchCountLimit ? "More than \(searchCountLimit.formatted()) results"
+        total >= SearchLimits.countLimit ? "More than \(SearchLimits.countLimit.formatted()) results"
             : "\(total.formatted()) \(total == 1 ? "result" : "results")"
     }
 

@@ -26,6 +26,19 @@ import Testing
         try await test.importArticles(test.directory + "/content")
     }
 
+    /// Imports `file` as another process would (`masthead import-markdown` beside the server):
+    /// through a store of its own on the same database file.
+    func importFromAnotherProcess(_ file: String, into test: TestSite) async throws {
+        let other = try await Site.open(test.site.configuration, logger: test.site.logger)
+        do {
+            _ = try await other.importer.importArticles(from: [file])
+            await other.store.close()
+        } catch {
+            await other.store.close()
+            throw error
+        }
+    }
+
     func get(_ client: some TestClientProtocol, _ uri: String, headers: HTTPFields = [:]) async throws -> TestResponse {
         try await client.execute(uri: uri, method: .get, headers: headers)
     }
@@ -263,15 +276,8 @@ import Testing
             try await buildApplication(site: test.site, watchInterval: .milliseconds(100)).test(.router) { client in
                 #expect(!String(buffer: try await get(client, "/").body).contains("Breaking: valley floods"))
                 // Another process: its own store on the same database file, as `masthead import-markdown` has.
-                let other = try await Site.open(test.site.configuration, logger: test.site.logger)
                 let file = try test.writeArticle("late/news.md", frontMatter: ["title: \"Breaking: valley floods\"", "section: World"])
-                do {
-                    _ = try await other.importer.importArticles(from: [file])
-                    await other.store.close()
-                } catch {
-                    await other.store.close()
-                    throw error
-                }
+                try await importFromAnotherProcess(file, into: test)
                 let start = ContinuousClock.now
                 var seen = false
                 while !seen && ContinuousClock.now - start < .seconds(1) {
@@ -291,17 +297,10 @@ import Testing
                 for path in unrelated + ["/", "/world/", "/tag/labour/", "/feed/", "/sitemap.xml"] {
                     #expect(try await get(client, path).status == .ok, "\(path)")
                 }
-                let other = try await Site.open(test.site.configuration, logger: test.site.logger)
                 let file = try test.writeArticle("late/news.md", frontMatter: [
                     "title: \"Breaking: valley floods\"", "section: World", "tags: [Labour]", "date: 2026-11-22T10:00:00Z",
                 ])
-                do {
-                    _ = try await other.importer.importArticles(from: [file])
-                    await other.store.close()
-                } catch {
-                    await other.store.close()
-                    throw error
-                }
+                try await importFromAnotherProcess(file, into: test)
                 let start = ContinuousClock.now
                 while test.site.cache.paths.contains("/world/"), ContinuousClock.now - start < .seconds(2) {
                     try await Task.sleep(for: .milliseconds(50))

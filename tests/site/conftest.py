@@ -85,11 +85,12 @@ class RunningSite:
             return error.code, dict(error.headers), error.read().decode("utf-8")
 
 
-@pytest.fixture(scope="session")
-def site():
+def serving_site(prefix="masthead-site-"):
+    """A demo newsroom served from a folder of its own for as long as the generator runs; checks
+    that it shuts down cleanly. Fixtures of any scope build on it."""
     if not BINARY.exists():
         pytest.fail(f"{BINARY} is missing: run `swift build` first (make test does)")
-    directory = tempfile.mkdtemp(prefix="masthead-site-")
+    directory = tempfile.mkdtemp(prefix=prefix)
     running = RunningSite(directory)
     running.start()
     yield running
@@ -97,6 +98,11 @@ def site():
     log = running.log_path.read_text()
     shutil.rmtree(directory, ignore_errors=True)
     assert code == 0, f"masthead did not shut down cleanly (exit {code}):\n{log[-3000:]}"
+
+
+@pytest.fixture(scope="session")
+def site():
+    yield from serving_site()
 
 
 def new_browser():

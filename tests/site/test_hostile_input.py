@@ -11,7 +11,6 @@ import json
 import re
 import shutil
 import socket
-import tempfile
 import threading
 import time
 import urllib.parse
@@ -20,7 +19,7 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
-from conftest import PASSWORD, RunningSite, add_user, admin_key, csrf_of, session_for, write_png
+from conftest import PASSWORD, add_user, admin_key, csrf_of, serving_site, session_for, write_png
 
 TIMEOUT = 10
 MB = 1_048_576
@@ -235,14 +234,7 @@ _restarts = itertools.count(1)
 def site():
     """A server of this file's own: these tests make an owner, throttle clients and may restart it,
     none of which the other files' shared site should see."""
-    directory = tempfile.mkdtemp(prefix="masthead-hostile-")
-    running = RunningSite(directory)
-    running.start()
-    yield running
-    code = running.stop()
-    log = running.log_path.read_text()
-    shutil.rmtree(directory, ignore_errors=True)
-    assert code == 0, f"masthead did not shut down cleanly (exit {code}):\n{log[-3000:]}"
+    yield from serving_site("masthead-hostile-")
 
 
 @pytest.fixture(autouse=True)

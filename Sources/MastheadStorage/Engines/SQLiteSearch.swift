@@ -107,7 +107,7 @@ enum SQLiteSearch {
     /// (at most `countLimit`) when `counted`. Snippets are made for the page's articles only.
     static func search(
         _ db: any SQLDatabase, match: String, where filter: SQLQueryString, limit: Int, offset: Int,
-        ranked: Bool = true, snippets: Bool = true, counted: Bool = true, countLimit: Int = 10_000
+        ranked: Bool = true, snippets: Bool = true, counted: Bool = true, countLimit: Int = SearchLimits.countLimit
     ) async throws -> (ids: [(Int64, String)], total: Int) {
         let matching: SQLQueryString
         let order: SQLQueryString
