@@ -100,20 +100,6 @@ public final class ArticleImport: @unchecked Sendable {
 }
 
 extension Store {
-    /// Stores `records` in one transaction: all of them, or none if any fails.
-    /// An existing slug is updated in place; unknown sections, tags and authors are created.
-    /// `stagedMedia` (temporary → final paths in the media folder) is recorded in the same
-    /// transaction, so that files belong to the import exactly when its articles do.
-    public func importArticles(
-        _ records: [ArticleRecord], stagedMedia: [(temporary: String, final: String)] = [], now: Date = .now
-    ) async throws -> [ImportedArticle] {
-        try await importArticles(now: now, expecting: records.count) { importer in
-            let imported = try await importer.save(records)
-            try await importer.recordStagedMedia(stagedMedia)
-            return imported
-        }
-    }
-
     /// Runs an import in one transaction: `body` saves its articles batch by batch (reading the
     /// next files while it goes), and all of them are stored, or none if anything fails.
     public func importArticles<T: Sendable>(

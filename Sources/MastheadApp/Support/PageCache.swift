@@ -134,7 +134,6 @@ public final class PageCache: Sendable {
     public var count: Int { state.withLock { $0.slots.count } }
     /// The paths of the pages held.
     public var paths: Set<String> { state.withLock { Set($0.slots.values.map(\.entry.path)) } }
-    public var bytes: Int { state.withLock { $0.bytes } }
 
     static func fnv1a(_ bytes: some Sequence<UInt8>) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
