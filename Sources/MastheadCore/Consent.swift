@@ -74,6 +74,7 @@ public struct ConsentPolicy: Sendable, Hashable {
             services: [
                 ConsentService(name: "YouTube (Google)", purpose: "Videos", privacyURL: "https://policies.google.com/privacy", origins: ["https://www.youtube-nocookie.com"]),
                 ConsentService(name: "Vimeo", purpose: "Videos", privacyURL: "https://vimeo.com/privacy", origins: ["https://player.vimeo.com"]),
+                ConsentService(name: "X (Twitter)", purpose: "Posts", privacyURL: "https://x.com/en/privacy", origins: ["https://platform.twitter.com"]),
             ]),
         ConsentCategory(
             id: "marketing", name: "Marketing",

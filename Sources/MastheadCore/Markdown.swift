@@ -78,6 +78,7 @@ public struct MarkdownRenderer: Sendable {
         defer { cmark_node_free(document) }
 
         adjust(document)
+        makeFigures(document)
         if let images { try replaceImages(in: document, with: images) }
         guard let rendered = cmark_render_html(document, options, cmark_parser_get_syntax_extensions(parser)) else { return "" }
         defer { free(rendered) }
@@ -131,6 +132,32 @@ public struct MarkdownRenderer: Sendable {
                 cmark_node_replace(node, text)
             }
             cmark_node_free(node)
+        }
+    }
+
+    /// An image alone in its paragraph with a title, `![alt](src "caption")`, is a figure: the
+    /// title becomes its caption.
+    private func makeFigures(_ document: OpaquePointer) {
+        var paragraphs: [OpaquePointer] = []
+        let iterator = cmark_iter_new(document)
+        while case let event = cmark_iter_next(iterator), event != CMARK_EVENT_DONE {
+            guard event == CMARK_EVENT_ENTER, let node = cmark_iter_get_node(iterator), cmark_node_get_type(node) == CMARK_NODE_PARAGRAPH,
+                  let image = cmark_node_first_child(node), image == cmark_node_last_child(node), cmark_node_get_type(image) == CMARK_NODE_IMAGE,
+                  let title = cmark_node_get_title(image), title.pointee != 0
+            else { continue }
+            paragraphs.append(node)
+        }
+        cmark_iter_free(iterator)
+        for paragraph in paragraphs {
+            let image = cmark_node_first_child(paragraph)!
+            let caption = String(cString: cmark_node_get_title(image))
+            cmark_node_set_title(image, "")
+            let figure = cmark_node_new(CMARK_NODE_CUSTOM_BLOCK)
+            cmark_node_set_on_enter(figure, "<figure>")
+            cmark_node_set_on_exit(figure, "<figcaption>\(Self.escapeHTML(caption))</figcaption></figure>")
+            cmark_node_insert_before(paragraph, figure)
+            cmark_node_unlink(paragraph)
+            cmark_node_append_child(figure, paragraph)
         }
     }
 

@@ -259,6 +259,9 @@ public struct Revision: Sendable, Hashable, Codable {
         case conflict
         /// The text put back from an earlier revision.
         case restore
+        /// The text an import brought (Markdown, WordPress, Ghost). When the newsroom had edited
+        /// the story since its last import, the import is kept only as this revision.
+        case `import`
     }
 
     public var id: Int64

@@ -3,9 +3,12 @@ import Foundation
 /// Turns names and titles into URL slugs: lowercase ASCII letters, digits and single hyphens.
 public enum Slug {
     /// The slug for `text`, e.g. "Climate Talks: What's Next?" → "climate-talks-whats-next".
-    /// Letters with accents lose them; other scripts keep no characters and fall back to "item".
+    /// Letters with accents lose them; other scripts are written in Latin letters first
+    /// ("Αθήνα" → "athena", "Москва" → "moskva"); text with no letters or digits gives "item".
     public static func make(from text: String, maxLength: Int = 80) -> String {
-        let folded = text.folding(options: [.diacriticInsensitive, .caseInsensitive, .widthInsensitive], locale: Locale(identifier: "en_US_POSIX"))
+        let latin = text.unicodeScalars.contains { !$0.isASCII && $0.properties.isAlphabetic }
+            ? text.applyingTransform(.toLatin, reverse: false) ?? text : text
+        let folded = latin.folding(options: [.diacriticInsensitive, .caseInsensitive, .widthInsensitive], locale: Locale(identifier: "en_US_POSIX"))
         var slug = ""
         var pendingHyphen = false
         for scalar in folded.unicodeScalars {

@@ -73,7 +73,7 @@ public struct ViewBuilder: Sendable {
             published: time(article.publishedAt),
             updated: article.updatedAt.flatMap { $0 > article.publishedAt ? time($0) : nil },
             image: article.image.map { image($0, role: .featured) },
-            bodyHTML: consent.allows("media") ? Embeds.activate(article.bodyHTML) : article.bodyHTML,
+            bodyHTML: presentBody(article.bodyHTML),
             corrections: article.corrections.map { correction in
                 CorrectionView(label: correction.kind == .correction ? "Correction" : "Update", text: correction.text, time: time(correction.createdAt))
             },
@@ -114,7 +114,7 @@ public struct ViewBuilder: Sendable {
     public func staticPage(title: String, summary: String, bodyHTML: String, path: String, sections: [Section]) -> StaticPageView {
         StaticPageView(
             frame: frame(title: title, description: summary.isEmpty ? title : summary, path: path, sections: sections),
-            title: title, summary: summary.nonEmpty, bodyHTML: bodyHTML)
+            title: title, summary: summary.nonEmpty, bodyHTML: presentBody(bodyHTML))
     }
 
     /// The page for an error answer; `storageFault` (a full disk, a read-only database) is said as it is.
@@ -249,6 +249,15 @@ public struct ViewBuilder: Sendable {
             placeholderStyle: image.placeholder.map(Self.placeholderStyle),
             alt: image.alt, caption: caption, credit: credit, width: width, height: height,
             hasFigcaption: caption != nil || credit != nil)
+    }
+
+    /// A stored body as this reader gets it: pictures from the media folder offered in several
+    /// sizes, and embedded players only for readers who allowed embedded media.
+    func presentBody(_ html: String) -> String {
+        let body = BodyImages.present(html, widths: [320, 480, 640, 800, 1024, 1280, 1600]) { path, width in
+            images.url(path, ImageVariant(width: width))
+        }
+        return consent.allows("media") ? Embeds.activate(body) : body
     }
 
     /// Links listed as in a sentence: "A", "A and B", "A, B and C".

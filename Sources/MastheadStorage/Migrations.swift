@@ -136,6 +136,30 @@ enum Migrations {
                 .run()
         }),
         Migration(version: 11, name: "listings at scale", apply: createListingIndexes),
+        Migration(version: 12, name: "imports from other systems", apply: { db in
+            // What each imported item became, so importing the same export again updates what
+            // changed and duplicates nothing: `origin` names the system and site (`wordpress
+            // https://example.com`, `ghost …`, `markdown`), `source_id` the item there.
+            try await db.create(table: "import_origin")
+                .column("origin", type: .text, .notNull)
+                .column("source_id", type: .text, .notNull)
+                .column("kind", type: .text, .notNull)
+                .column("local_id", type: .bigint, .notNull)
+                .column("guid", type: .text)
+                .column("fingerprint", type: .text, .notNull)
+                // The article version the import wrote: a newer one means the newsroom edited it since.
+                .column("version", type: .int, .notNull, .default(0))
+                .primaryKey("origin", "source_id", "kind")
+                .run()
+            try await db.create(index: "import_origin_guid").on("import_origin").column("guid").run()
+            // Addresses the site had before it moved to Masthead, answered with 301 to where
+            // their content is now: an article (wherever it lives at the time) or a fixed address.
+            try await db.create(table: "legacy_address")
+                .column("path", type: .text, .primaryKey(autoIncrement: false))
+                .column("article_id", type: .bigint, .references("article", "id", onDelete: .cascade))
+                .column("target", type: .text)
+                .run()
+        }),
     ]
 
     /// Every list readers see (home, sections, tags, authors, their page N, feeds) is read from an

@@ -248,10 +248,16 @@ extension Store {
     private static func insertRevision(
         _ db: any SQLDatabase, articleID: Int64, version: Int, kind: Revision.Kind, user: User, content: ArticleContent, now: Date
     ) async throws -> Int64 {
+        try await insertRevision(db, articleID: articleID, version: version, kind: kind, userID: user.id, userName: user.name, content: content, now: now)
+    }
+
+    static func insertRevision(
+        _ db: any SQLDatabase, articleID: Int64, version: Int, kind: Revision.Kind, userID: Int64?, userName: String, content: ArticleContent, now: Date
+    ) async throws -> Int64 {
         let json = String(decoding: try JSONEncoder().encode(content), as: UTF8.self)
         guard let row = try await db.raw("""
             INSERT INTO revision (article_id, version, kind, user_id, user_name, created_at, content)
-            VALUES (\(bind: articleID), \(bind: version), \(bind: kind.rawValue), \(bind: user.id), \(bind: user.name), \(bind: now.epochSeconds), \(bind: json))
+            VALUES (\(bind: articleID), \(bind: version), \(bind: kind.rawValue), \(bind: userID), \(bind: userName), \(bind: now.epochSeconds), \(bind: json))
             RETURNING id
             """).first() else { throw MastheadError(.storage, "inserting a revision returned no id") }
         return try row.decode(column: "id", as: Int64.self)

@@ -30,6 +30,39 @@ public struct NewMedia: Sendable {
 }
 
 extension Store {
+    /// The stored HTML of an article body, the same for every way an article is written: the
+    /// Markdown rendered by `renderer`, and each picture it shows from the media folder given its
+    /// size and placeholder from the media library (or from `known`, for files an import is
+    /// bringing in the same transaction). How the pictures are offered is decided when pages are rendered.
+    public func bodyHTML(markdown: String, renderer: MarkdownRenderer, known: [String: BodyImages.Known] = [:]) async throws -> String {
+        let html = renderer.html(from: markdown)
+        let unknown = BodyImages.mediaPaths(in: html).filter { known[$0] == nil }
+        guard !unknown.isEmpty || !known.isEmpty else { return html }
+        var all = known
+        if !unknown.isEmpty {
+            for row in try await engine.reader.raw("SELECT path, width, height, placeholder FROM media WHERE path IN (\(binds: Array(Set(unknown))))").all() {
+                all[try row.decode(column: "path", as: String.self)] = BodyImages.Known(
+                    width: try row.decode(column: "width", as: Int.self), height: try row.decode(column: "height", as: Int.self),
+                    placeholder: try row.decode(column: "placeholder", as: String?.self))
+            }
+        }
+        return BodyImages.resolve(html, known: all)
+    }
+
+    /// Records (or updates) media items in a write's own transaction, matched by path.
+    static func recordMedia(_ items: [NewMedia], in db: any SQLDatabase, now: Date) async throws {
+        for item in items {
+            try await db.raw("""
+                INSERT INTO media (path, original_name, format, width, height, bytes, alt, caption, credit, placeholder, created_at)
+                VALUES (\(bind: item.path), \(bind: item.originalName), \(bind: item.format), \(bind: item.width), \(bind: item.height),
+                        \(bind: item.bytes), \(bind: item.alt), \(bind: item.caption), \(bind: item.credit), \(bind: item.placeholder),
+                        \(bind: now.epochSeconds))
+                ON CONFLICT (path) DO UPDATE SET format = excluded.format, width = excluded.width, height = excluded.height,
+                  bytes = excluded.bytes, placeholder = excluded.placeholder
+                """).run()
+        }
+    }
+
     private static let mediaSelect: SQLQueryString = """
         SELECT m.id, m.path, m.original_name, m.format, m.width, m.height, m.bytes, m.alt, m.caption, m.credit, m.placeholder,
                m.created_at, u.name AS uploaded_by_name

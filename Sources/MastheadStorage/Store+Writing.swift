@@ -1,34 +1,85 @@
+import Crypto
 import Foundation
 import MastheadCore
 import SQLKit
+
+/// Where an imported item came from: the system and site, and its id there.
+public struct ImportOrigin: Sendable, Equatable {
+    /// The system and site, e.g. `wordpress https://example.com`, `ghost https://example.com`, `markdown`.
+    public var origin: String
+    /// The item's id there (WordPress's post id, Ghost's post id, a Markdown file's slug).
+    public var id: String
+    /// A second, global identity (WordPress's GUID), matched when the id is not.
+    public var guid: String?
+
+    public init(origin: String, id: String, guid: String? = nil) {
+        self.origin = origin
+        self.id = id
+        self.guid = guid
+    }
+}
 
 /// An article ready to be stored: its checked source, rendered body and stored image.
 public struct ArticleRecord: Sendable {
     public var source: ArticleSource
     public var bodyHTML: String
     public var image: FeaturedImage?
+    /// Where it came from; Markdown files are known by their slug.
+    public var origin: ImportOrigin
+    /// Addresses it had on the old site (`/2013/01/05/slug/`, `/?p=12`), to redirect to it.
+    public var legacyPaths: [String]
+    /// Says who brought the text in its revisions ("Markdown import", "WordPress import").
+    public var importedBy: String
 
-    public init(source: ArticleSource, bodyHTML: String, image: FeaturedImage?) {
+    public init(source: ArticleSource, bodyHTML: String, image: FeaturedImage?, origin: ImportOrigin? = nil, legacyPaths: [String] = [], importedBy: String = "Markdown import") {
         self.source = source
         self.bodyHTML = bodyHTML
         self.image = image
+        self.origin = origin ?? ImportOrigin(origin: "markdown", id: source.slug)
+        self.legacyPaths = legacyPaths
+        self.importedBy = importedBy
+    }
+
+    /// A digest of everything the import stores, to tell an unchanged item from a changed one.
+    var fingerprint: String {
+        let source = source
+        let parts: [String] = [
+            source.title, source.slug, source.sectionName, source.tagNames.joined(separator: "\u{1}"), source.authorNames.joined(separator: "\u{1}"),
+            source.publishedAt.map { String($0.epochSeconds) } ?? "", source.updatedAt.map { String($0.epochSeconds) } ?? "",
+            source.summary, image?.source ?? "", image?.alt ?? "", image?.caption ?? "", image?.credit ?? "",
+            image?.width.map(String.init) ?? "", image?.height.map(String.init) ?? "", source.disclaimer ? "1" : "0",
+            source.status.rawValue, source.bodyMarkdown, bodyHTML, legacyPaths.joined(separator: "\u{1}"),
+        ]
+        return SHA256.hash(data: Data(parts.joined(separator: "\u{0}").utf8)).map { String(format: "%02x", $0) }.joined()
     }
 }
 
 /// What an import did with one article.
 public struct ImportedArticle: Sendable, Equatable {
+    public enum Change: String, Sendable, Equatable {
+        /// A new article.
+        case created
+        /// An article the import had brought before, with its new text (a new version).
+        case updated
+        /// Nothing had changed since the last import.
+        case unchanged
+        /// The newsroom edited the story since the last import: its text stays, the import's is kept as a revision.
+        case keptEdits = "kept newsroom edits"
+    }
+
     public var slug: String
     /// The public URL path, e.g. `/world/harbour-strike-ends/`.
     public var path: String
     public var status: ArticleStatus
-    /// True when the slug was new, false when an existing article was updated.
-    public var created: Bool
+    public var change: Change
+    /// True when the article is new.
+    public var created: Bool { change == .created }
 
-    public init(slug: String, path: String, status: ArticleStatus, created: Bool) {
+    public init(slug: String, path: String, status: ArticleStatus, change: Change) {
         self.slug = slug
         self.path = path
         self.status = status
-        self.created = created
+        self.change = change
     }
 }
 
@@ -65,6 +116,11 @@ public final class ArticleImport: @unchecked Sendable {
         imported.reserveCapacity(records.count)
         for record in records { imported.append(try await Store.save(record, in: self)) }
         return imported
+    }
+
+    /// Records the pictures this import brings in the media library, in its transaction.
+    public func recordMedia(_ items: [NewMedia]) async throws {
+        try await Store.recordMedia(items, in: db, now: now)
     }
 
     /// Records media files staged for this import (temporary → final, in the media folder), in its transaction.
@@ -133,19 +189,64 @@ extension Store {
         }
     }
 
+    /// Stores one imported article. The article is found by where it came from (its origin and
+    /// id, else its GUID), then by slug for Markdown files. Unchanged since the last import: nothing
+    /// is written. Edited in the newsroom since: the newsroom's text stays and the import's is kept
+    /// as a revision. Otherwise the import's text is a new version, with its revision.
     fileprivate static func save(_ record: ArticleRecord, in importer: ArticleImport) async throws -> ImportedArticle {
         let (db, stale, now) = (importer.db, importer.stale, importer.now)
         let source = record.source
+        let fingerprint = record.fingerprint
+        let origin = record.origin
+        let mapping = try await db.raw("""
+            SELECT o.local_id, o.fingerprint, o.version FROM import_origin o JOIN article a ON a.id = o.local_id
+            WHERE o.kind = 'article' AND ((o.origin = \(bind: origin.origin) AND o.source_id = \(bind: origin.id))
+              OR (\(bind: origin.guid) IS NOT NULL AND o.guid = \(bind: origin.guid)))
+            ORDER BY o.origin = \(bind: origin.origin) DESC LIMIT 1
+            """).first()
+        let existing: (any SQLRow)?
+        if let mapping {
+            existing = try await db.raw(
+                "SELECT id, slug, status, published_at, version FROM article WHERE id = \(bind: try mapping.decode(column: "local_id", as: Int64.self))"
+            ).first()
+        } else if origin.origin == "markdown" {
+            // A Markdown file names its article by slug.
+            existing = try await db.raw("SELECT id, slug, status, published_at, version FROM article WHERE slug = \(bind: source.slug)").first()
+        } else {
+            if try await db.raw("SELECT id FROM article WHERE slug = \(bind: source.slug)").first() != nil {
+                throw MastheadError(.conflict, "the slug '\(source.slug)' is taken by another article", location: .init(file: source.file, field: "slug"))
+            }
+            existing = nil
+        }
         let section = try await importer.section(named: source.sectionName)
+        let currentVersion = try existing?.decode(column: "version", as: Int.self) ?? 0
+        let importedVersion = try mapping?.decode(column: "version", as: Int.self)
+        if let existing, try mapping?.decode(column: "fingerprint", as: String.self) == fingerprint, importedVersion == currentVersion {
+            try await recordLegacyPaths(record.legacyPaths, articleID: try existing.decode(column: "id", as: Int64.self), in: db)
+            return ImportedArticle(
+                slug: try existing.decode(column: "slug", as: String.self), path: "/\(section.slug)/\(try existing.decode(column: "slug", as: String.self))/",
+                status: source.status, change: .unchanged)
+        }
         var authorIDs: [Int64] = []
         for name in source.authorNames { authorIDs.append(try await importer.author(named: name)) }
         var tagIDs: [Int64] = []
         for name in source.tagNames { tagIDs.append(try await importer.tag(named: name)) }
-        let existing = try await db.raw("SELECT id, status, published_at FROM article WHERE slug = \(bind: source.slug)").first()
+        let image = record.image
+        let content = ArticleContent(
+            title: source.title, summary: source.summary, bodyMarkdown: source.bodyMarkdown, slug: source.slug, sectionID: section.id,
+            tagNames: source.tagNames, authorIDs: authorIDs, image: image, disclaimer: source.disclaimer)
+        // Edited in the newsroom since the last import: the import becomes a revision beside it.
+        if let existing, let importedVersion, importedVersion != currentVersion {
+            let articleID = try existing.decode(column: "id", as: Int64.self)
+            _ = try await insertRevision(db, articleID: articleID, version: currentVersion, kind: .import, userID: nil, userName: record.importedBy, content: content, now: now)
+            try await recordOrigin(origin, articleID: articleID, fingerprint: fingerprint, version: currentVersion, in: db)
+            let slug = try existing.decode(column: "slug", as: String.self)
+            return ImportedArticle(slug: slug, path: "/\(section.slug)/\(slug)/", status: source.status, change: .keptEdits)
+        }
         let existingPublishedAt = try existing?.decode(column: "published_at", as: Int64.self)
         let publishedAt = source.publishedAt?.epochSeconds ?? existingPublishedAt ?? now.epochSeconds
-        let image = record.image
         let articleID: Int64
+        let version = currentVersion + 1
         if let existing {
             articleID = try existing.decode(column: "id", as: Int64.self)
             try await notePagesShowing(articleID: articleID, in: db, stale)
@@ -154,7 +255,7 @@ extension Store {
                 stale.everything()
             }
             try await db.raw("""
-                UPDATE article SET title = \(bind: source.title), summary = \(bind: source.summary),
+                UPDATE article SET slug = \(bind: source.slug), title = \(bind: source.title), summary = \(bind: source.summary),
                   body_markdown = \(bind: source.bodyMarkdown), body_html = \(bind: record.bodyHTML),
                   section_id = \(bind: section.id), status = \(bind: source.status.rawValue),
                   published_at = \(bind: publishedAt), updated_at = \(bind: source.updatedAt?.epochSeconds),
@@ -162,7 +263,7 @@ extension Store {
                   image_caption = \(bind: image?.caption ?? ""), image_credit = \(bind: image?.credit ?? ""),
                   image_width = \(bind: image?.width), image_height = \(bind: image?.height),
                   image_placeholder = \(bind: image?.placeholder),
-                  disclaimer = \(bind: source.disclaimer ? 1 : 0), modified_at = \(bind: now.epochSeconds)
+                  disclaimer = \(bind: source.disclaimer ? 1 : 0), version = \(bind: version), modified_at = \(bind: now.epochSeconds)
                 WHERE id = \(bind: articleID)
                 """).run()
             try await db.raw("DELETE FROM article_author WHERE article_id = \(bind: articleID)").run()
@@ -171,12 +272,12 @@ extension Store {
             guard let row = try await db.raw("""
                 INSERT INTO article (slug, title, summary, body_markdown, body_html, section_id, status, published_at,
                   updated_at, image_source, image_alt, image_caption, image_credit, image_width, image_height,
-                  image_placeholder, disclaimer, created_at, modified_at)
+                  image_placeholder, disclaimer, version, created_at, modified_at)
                 VALUES (\(bind: source.slug), \(bind: source.title), \(bind: source.summary), \(bind: source.bodyMarkdown),
                   \(bind: record.bodyHTML), \(bind: section.id), \(bind: source.status.rawValue), \(bind: publishedAt),
                   \(bind: source.updatedAt?.epochSeconds), \(bind: image?.source), \(bind: image?.alt ?? ""),
                   \(bind: image?.caption ?? ""), \(bind: image?.credit ?? ""), \(bind: image?.width), \(bind: image?.height),
-                  \(bind: image?.placeholder), \(bind: source.disclaimer ? 1 : 0), \(bind: now.epochSeconds), \(bind: now.epochSeconds))
+                  \(bind: image?.placeholder), \(bind: source.disclaimer ? 1 : 0), 1, \(bind: now.epochSeconds), \(bind: now.epochSeconds))
                 RETURNING id
                 """).first()
             else { throw MastheadError(.storage, "inserting article '\(source.slug)' returned no id") }
@@ -194,8 +295,31 @@ extension Store {
             }
             try await db.raw(insert).run()
         }
+        _ = try await insertRevision(db, articleID: articleID, version: version, kind: .import, userID: nil, userName: record.importedBy, content: content, now: now)
+        try await recordOrigin(origin, articleID: articleID, fingerprint: fingerprint, version: version, in: db)
+        try await recordLegacyPaths(record.legacyPaths, articleID: articleID, in: db)
         try await notePagesShowing(articleID: articleID, in: db, stale)
-        return ImportedArticle(slug: source.slug, path: "/\(section.slug)/\(source.slug)/", status: source.status, created: existing == nil)
+        return ImportedArticle(
+            slug: source.slug, path: "/\(section.slug)/\(source.slug)/", status: source.status, change: existing == nil ? .created : .updated)
+    }
+
+    private static func recordOrigin(_ origin: ImportOrigin, articleID: Int64, fingerprint: String, version: Int, in db: any SQLDatabase) async throws {
+        try await db.raw("""
+            INSERT INTO import_origin (origin, source_id, kind, local_id, guid, fingerprint, version)
+            VALUES (\(bind: origin.origin), \(bind: origin.id), 'article', \(bind: articleID), \(bind: origin.guid), \(bind: fingerprint), \(bind: version))
+            ON CONFLICT (origin, source_id, kind) DO UPDATE SET local_id = excluded.local_id, guid = excluded.guid,
+              fingerprint = excluded.fingerprint, version = excluded.version
+            """).run()
+    }
+
+    /// Old addresses of an article, redirected to it wherever it lives.
+    static func recordLegacyPaths(_ paths: [String], articleID: Int64? = nil, target: String? = nil, in db: any SQLDatabase) async throws {
+        for path in paths {
+            try await db.raw("""
+                INSERT INTO legacy_address (path, article_id, target) VALUES (\(bind: path), \(bind: articleID), \(bind: target))
+                ON CONFLICT (path) DO UPDATE SET article_id = excluded.article_id, target = excluded.target
+                """).run()
+        }
     }
 
     /// Keeps `listed_at` on the article's tag and author links equal to its publication time while

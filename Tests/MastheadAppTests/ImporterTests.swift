@@ -1,4 +1,6 @@
 import Foundation
+import Hummingbird
+import HummingbirdTesting
 import MastheadApp
 import MastheadCore
 import MastheadTesting
@@ -35,11 +37,31 @@ import Testing
                 ![A chart](https://example.org/chart.png)
                 """)
             try await test.importArticles(test.directory + "/in")
-            let article = try #require(try await test.site.store.article(slug: "harbour-by-night"))
-            #expect(article.bodyHTML.contains(#"<img src="/img/-/w800/harbour-by-night/night-shot.jpg" srcset="/img/-/w320/harbour-by-night/night-shot.jpg 320w, "#))
-            #expect(article.bodyHTML.contains(#"/img/-/w1024/harbour-by-night/night-shot.jpg 1024w" sizes="(min-width: 46rem) 44rem, 100vw" width="1200" height="800" alt="Cranes lit &lt;orange&gt; at night" loading="lazy""#))
+            let store = test.site.store
+            let article = try #require(try await store.article(slug: "harbour-by-night"))
+            // Stored: which picture and its size; the Markdown names its new address, so the newsroom edits what readers see.
+            #expect(article.bodyHTML.contains(#"<img src="/media/harbour-by-night/night-shot.jpg" alt="Cranes lit &lt;orange&gt; at night" width="1200" height="800" data-placeholder="data:image/"#))
             #expect(article.bodyHTML.contains(#"<img src="https://example.org/chart.png" alt="A chart""#))
+            let editable = try #require(try await store.editableArticle(id: article.id))
+            #expect(editable.content.bodyMarkdown.contains("![Cranes lit <orange> at night](/media/harbour-by-night/night-shot.jpg)"))
             #expect(FileManager.default.fileExists(atPath: test.site.configuration.mediaDirectory + "/harbour-by-night/night-shot.jpg"))
+            // Listed in the media library, so the newsroom finds it.
+            #expect(try await store.mediaItems(search: "night", limit: 10).items.map(\.path) == ["harbour-by-night/night-shot.jpg"])
+
+            // Offered responsively when the page is rendered.
+            let application = try await buildApplication(site: test.site)
+            try await application.test(.router) { client in
+                let page = String(buffer: try await client.execute(uri: "/world/harbour-by-night/", method: .get).body)
+                #expect(page.contains(#"<img src="/img/-/w800/harbour-by-night/night-shot.jpg" srcset="/img/-/w320/harbour-by-night/night-shot.jpg 320w, "#))
+                #expect(page.contains(#" sizes="(min-width: 46rem) 44rem, 100vw" width="1200" height="800" alt="Cranes lit &lt;orange&gt; at night" loading="lazy""#))
+
+                // Saved again in the editor, unchanged: the same picture, the same size.
+                let editor = try await store.addUser(email: "ed@example.org", name: "Ed", role: .editor, passwordHash: nil)
+                let html = try await store.bodyHTML(markdown: editable.content.bodyMarkdown, renderer: MarkdownRenderer())
+                _ = try await store.saveArticle(id: article.id, content: editable.content, bodyHTML: html, basedOn: editable.summary.version, by: editor)
+                let saved = try #require(try await store.article(slug: "harbour-by-night"))
+                #expect(saved.bodyHTML.contains(#"<img src="/media/harbour-by-night/night-shot.jpg" alt="Cranes lit &lt;orange&gt; at night" width="1200" height="800""#))
+            }
         }
     }
 

@@ -77,7 +77,10 @@ import Testing
         ("Zürich café réopens", "zurich-cafe-reopens"),
         ("  --Hello   World--  ", "hello-world"),
         ("COVID-19", "covid-19"),
-        ("北京", "item"),
+        ("北京", "bei-jing"),
+        ("Αθήνα: νέα απεργία", "athena-nea-apergia"),
+        ("Москва сегодня", "moskva-segodna"),
+        ("— ¿? —", "item"),
     ])
     func makesReadableSlugs(text: String, slug: String) {
         #expect(Slug.make(from: text) == slug)

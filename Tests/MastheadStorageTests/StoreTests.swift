@@ -21,7 +21,7 @@ import Testing
                 "authors: [Amara Okafor, Dev Raman]", "date: 2026-11-20T10:00:00Z",
             ])
             let first = try await test.importArticles(file)
-            #expect(first == [ImportedArticle(slug: "harbour-strike-ends", path: "/world-affairs/harbour-strike-ends/", status: .published, created: true)])
+            #expect(first == [ImportedArticle(slug: "harbour-strike-ends", path: "/world-affairs/harbour-strike-ends/", status: .published, change: .created)])
             let store = test.site.store
             let article = try #require(try await store.article(slug: "harbour-strike-ends"))
             #expect(article.section.name == "World Affairs")

@@ -419,6 +419,7 @@ struct AdminController: Sendable {
         case .save: "Saved"
         case .conflict: "Kept from a conflicting save"
         case .restore: "Restored from an earlier version"
+        case .import: "Imported"
         }
     }
 

@@ -91,7 +91,7 @@ struct ArticleDesk: Sendable {
                 try check(action, on: draft, by: user, now: now)
             }
         }
-        let html = markdown(for: user).html(from: content.bodyMarkdown)
+        let html = try await store.bodyHTML(markdown: content.bodyMarkdown, renderer: markdown(for: user))
         var saved = try await store.saveArticle(id: id, content: content, bodyHTML: html, basedOn: version, by: user, now: now)
         if let action { saved = try await store.applyWorkflow(action, articleID: saved.id, by: user, now: now) }
         await announce(saved, after: previous)
@@ -129,7 +129,7 @@ struct ArticleDesk: Sendable {
     func restore(_ revision: Revision, basedOn version: Int, by user: User) async throws -> ArticleSummary {
         guard let existing = try await store.articleSummary(id: revision.articleID) else { throw MastheadError(.notFound, "the article is gone") }
         try Self.require(user.canEdit(existing), "you may not edit “\(existing.title)”")
-        let html = markdown(for: user).html(from: revision.content.bodyMarkdown)
+        let html = try await store.bodyHTML(markdown: revision.content.bodyMarkdown, renderer: markdown(for: user))
         let restored = try await store.saveArticle(
             id: revision.articleID, content: revision.content, bodyHTML: html, basedOn: version, by: user, revisionKind: .restore)
         await announce(restored, after: existing.status)

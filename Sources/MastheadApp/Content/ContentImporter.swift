@@ -71,25 +71,25 @@ public struct ContentImporter: Sendable {
         let step = max(1, batchSize ?? files.count)
         for start in stride(from: 0, to: files.count, by: step) {
             let transaction = Array(files[start..<min(start + step, files.count)])
-            let staged = try StagedMedia(mediaDirectory: mediaDirectory)
+            let images = try ImportImages(mediaDirectory: mediaDirectory, limits: imageLimits)
             let stored: [ImportedArticle]
             do {
                 stored = try await store.importArticles(now: now, expecting: transaction.count) { importer in
                     var stored: [ImportedArticle] = []
                     for batchStart in stride(from: 0, to: transaction.count, by: Self.readBatch) {
                         let batch = transaction[batchStart..<min(batchStart + Self.readBatch, transaction.count)]
-                        stored += try await importer.save(try await records(for: batch, into: staged))
+                        stored += try await importer.save(try await records(for: batch, images: images))
                         progress?(start + stored.count, files.count)
                     }
-                    try await importer.recordStagedMedia(staged.files)
+                    try await images.record(in: importer)
                     return stored
                 }
             } catch {
-                staged.discard()
+                images.staged.discard()
                 throw error
             }
             // Committed: should moving the images fail, the next start (or import) moves them.
-            try await staged.commit(store: store)
+            try await images.staged.commit(store: store)
             imported += stored
         }
         return imported
@@ -97,14 +97,20 @@ public struct ContentImporter: Sendable {
 
     /// The records for `files`: read, checked and rendered on all cores, in order. When several
     /// files are bad, the first of them is reported.
-    private func records(for files: ArraySlice<String>, into staged: StagedMedia) async throws -> [ArticleRecord] {
+    private func records(for files: ArraySlice<String>, images: ImportImages) async throws -> [ArticleRecord] {
         let lanes = max(1, min(ProcessInfo.processInfo.activeProcessorCount, files.count))
         let size = (files.count + lanes - 1) / lanes
         let parts = stride(from: files.startIndex, to: files.endIndex, by: max(1, size)).map { files[$0..<min($0 + size, files.endIndex)] }
         let results = await withTaskGroup(of: (Int, Result<[ArticleRecord], any Error>).self) { group in
             for (index, part) in parts.enumerated() {
                 group.addTask {
-                    (index, Result { try part.map { try record(for: $0, into: staged) } })
+                    do {
+                        var records: [ArticleRecord] = []
+                        for file in part { records.append(try await record(for: file, images: images)) }
+                        return (index, .success(records))
+                    } catch {
+                        return (index, .failure(error))
+                    }
                 }
             }
             var results: [Int: Result<[ArticleRecord], any Error>] = [:]
@@ -114,19 +120,35 @@ public struct ContentImporter: Sendable {
         return try parts.indices.flatMap { try results[$0]!.get() }
     }
 
-    /// One file's record: its front matter checked, its images staged, its body rendered.
-    private func record(for file: String, into staged: StagedMedia) throws -> ArticleRecord {
+    /// One file's record: its front matter checked, its images staged, its body rendered. Body
+    /// images next to the file are staged in the media folder and the Markdown kept with their
+    /// new address (`/media/<slug>/<name>`), so the newsroom edits what readers see.
+    private func record(for file: String, images: ImportImages) async throws -> ArticleRecord {
         let text: String
         do {
             text = try String(contentsOfFile: file, encoding: .utf8)
         } catch {
             throw MastheadError(.invalidInput, "cannot be read as UTF-8 text", location: .init(file: file))
         }
-        let source = try ArticleSource.parse(text, file: file, timeZone: site.timeZone)
-        let image = try source.image.map { try stageImage($0, for: source, into: staged) }
-        let body = try markdown.html(from: source.bodyMarkdown) { image in
-            try bodyImage(image, for: source, into: staged)
+        var source = try ArticleSource.parse(text, file: file, timeZone: site.timeZone)
+        let image = try source.image.map { try stageImage($0, for: source, images: images) }
+        var known: [String: BodyImages.Known] = [:]
+        var moved: [(from: String, to: String)] = []
+        _ = try markdown.html(from: source.bodyMarkdown) { image in
+            let url = image.url
+            guard !url.isEmpty, !url.contains(":"), !url.hasPrefix("/"), !url.hasPrefix("#") else { return nil }
+            let location = MastheadError.Location(file: source.file, line: source.bodyLine + image.line - 1)
+            let stored = try stage(url.removingPercentEncoding ?? url, named: "body image \(url)", for: source, at: location, images: images)
+            known[stored.path] = stored.known
+            moved.append((url, "/media/" + stored.path))
+            return nil
         }
+        for (from, to) in moved {
+            source.bodyMarkdown = source.bodyMarkdown
+                .replacingOccurrences(of: "](<\(from)>", with: "](\(HTMLToMarkdown.destination(to))")
+                .replacingOccurrences(of: "](\(from)", with: "](\(HTMLToMarkdown.destination(to))")
+        }
+        let body = try await store.bodyHTML(markdown: source.bodyMarkdown, renderer: markdown, known: known)
         return ArticleRecord(source: source, bodyHTML: body, image: image)
     }
 
@@ -145,187 +167,33 @@ public struct ContentImporter: Sendable {
         return pages.map { "/\($0.slug)/" }
     }
 
-    /// A body image written as a path next to the Markdown file: checked, copied into the media
-    /// folder like the featured image, and written as a responsive `<img>` of preset widths.
-    /// Images elsewhere on the web (or already under `/`) stay as they are.
-    private func bodyImage(_ image: MarkdownRenderer.BodyImage, for source: ArticleSource, into staged: StagedMedia) throws -> String? {
-        let url = image.url
-        guard !url.isEmpty, !url.contains(":"), !url.hasPrefix("/"), !url.hasPrefix("#") else { return nil }
-        let line = source.bodyLine + image.line - 1
-        let location = MastheadError.Location(file: source.file, line: line)
-        let (checked, relative, placeholder) = try checkAndStage(
-            url.removingPercentEncoding ?? url, named: "body image \(url)", for: source, at: location, into: staged)
-        var widths = ImageSigner.presetWidths.filter { $0 <= min(checked.width, 1600) }
-        if widths.isEmpty { widths = [ImageSigner.presetWidths[0]] }
-        let srcset = widths.map { "\(ImageSigner.presetURL(path: relative, width: $0)) \(min($0, checked.width))w" }.joined(separator: ", ")
-        let src = ImageSigner.presetURL(path: relative, width: widths.contains(800) ? 800 : widths[widths.count - 1])
-        return #"<img src="\#(src)" srcset="\#(srcset)" sizes="(min-width: 46rem) 44rem, 100vw" width="\#(checked.width)" height="\#(checked.height)" alt="\#(MarkdownRenderer.escapeHTML(image.alt))" loading="lazy" decoding="async" style="\#(ViewBuilder.placeholderStyle(placeholder))">"#
-    }
-
     /// Checks the image file `reference` (relative to the Markdown file, or absolute) as uploads are
     /// checked, makes its placeholder, and stages its copy at `<slug>/<name>` in the media folder.
-    private func checkAndStage(
-        _ reference: String, named name: String, for source: ArticleSource, at location: MastheadError.Location, into staged: StagedMedia
-    ) throws -> (image: SourceImage, relative: String, placeholder: String) {
+    private func stage(
+        _ reference: String, named name: String, for source: ArticleSource, at location: MastheadError.Location, images: ImportImages
+    ) throws -> ImportImages.Stored {
         let folder = (source.file as NSString).deletingLastPathComponent
         let path = reference.hasPrefix("/") ? reference : (folder as NSString).appendingPathComponent(reference)
-        let image: SourceImage
-        let placeholder: String
         do {
-            image = try SourceImage.inspect(path, limits: imageLimits, checkExtension: true)
-            placeholder = try ImageRenderer.placeholder(image)
+            return try images.stage(
+                file: path, as: source.slug + "/" + Slug.make(from: ((path as NSString).lastPathComponent as NSString).deletingPathExtension),
+                checkExtension: true)
         } catch let rejection as ImageRejection {
             throw MastheadError(.invalidInput, "\(name) refused: \(rejection.message)", location: location)
         }
-        // The copy is public under /media/: it goes there without the photo's metadata (GPS
-        // position, camera, times, comments), as uploads do.
-        let cleaned: EncodedImage
-        do {
-            cleaned = try ImageRenderer.publishable(try Data(contentsOf: URL(fileURLWithPath: path)))
-        } catch let rejection as ImageRejection {
-            throw MastheadError(.invalidInput, "\(name) refused: \(rejection.message)", location: location)
-        }
-        let relative = source.slug + "/" + Slug.make(from: ((path as NSString).lastPathComponent as NSString).deletingPathExtension)
-            + "." + cleaned.format.fileExtension
-        try staged.stage(cleaned.data, as: relative)
-        // A photo turned upright has its sides swapped.
-        var stored = image
-        stored.width = cleaned.width
-        stored.height = cleaned.height
-        return (stored, relative, placeholder)
     }
 
-    private func stageImage(_ reference: String, for source: ArticleSource, into staged: StagedMedia) throws -> FeaturedImage {
+    private func stageImage(_ reference: String, for source: ArticleSource, images: ImportImages) throws -> FeaturedImage {
         let location = MastheadError.Location(file: source.file, line: source.imageLine, field: "image")
         // Without image_alt, the caption (or else the headline) is the best description there is.
         let alt = [source.imageAlt, source.imageCaption, source.title].first { !$0.isEmpty } ?? ""
         if reference.hasPrefix("https://") || reference.hasPrefix("http://") {
             return FeaturedImage(source: reference, alt: alt, caption: source.imageCaption, credit: source.imageCredit)
         }
-        let (image, relative, placeholder) = try checkAndStage(reference, named: "image \(reference)", for: source, at: location, into: staged)
+        let stored = try stage(reference, named: "image \(reference)", for: source, at: location, images: images)
         return FeaturedImage(
-            source: relative, alt: alt, caption: source.imageCaption, credit: source.imageCredit,
-            width: image.width, height: image.height, placeholder: placeholder)
+            source: stored.path, alt: alt, caption: source.imageCaption, credit: source.imageCredit,
+            width: stored.known.width, height: stored.known.height, placeholder: stored.known.placeholder)
     }
 }
 
-/// Image files an import writes into the media folder's hidden `.staging/` folder and moves into
-/// place once the import has committed. The import's transaction lists them (`staged_media`), so
-/// after a crash `recover` tells a committed import's files (moved into place) from an unfinished
-/// one's (removed). Imports hold a shared lock on `.staging/.lock` while they stage; recovery runs
-/// only when it can take that lock alone, so it never removes the files of an import in progress.
-final class StagedMedia: Sendable {
-    static let folder = ".staging"
-    let mediaDirectory: String
-    /// Staged from several files at once (an import reads on all cores).
-    private let staging = Mutex<[(temporary: String, final: String)]>([])
-    private var staged: [(temporary: String, final: String)] { staging.withLock { $0 } }
-    private let lock: FileLock
-
-    init(mediaDirectory: String) throws {
-        self.mediaDirectory = mediaDirectory
-        lock = try FileLock(path: Self.lockPath(in: mediaDirectory))
-        lock.lock(exclusive: false)
-    }
-
-    deinit { lock.close() }
-
-    /// The paths to record with the import, relative to the media folder.
-    var files: [(temporary: String, final: String)] { staged }
-
-    func stage(_ data: Data, as relative: String) throws {
-        guard !staged.contains(where: { $0.final == relative }) else { return }
-        let temporary = Self.folder + "/" + UUID().uuidString.lowercased() + ".importing"
-        do {
-            try data.write(to: URL(fileURLWithPath: mediaDirectory + "/" + temporary))
-        } catch {
-            throw MastheadError.storageFault(error)
-                ?? MastheadError(.storage, "cannot write \(relative) into the media folder: \(error.localizedDescription)")
-        }
-        staging.withLock { $0.append((temporary, relative)) }
-    }
-
-    /// Moves the files into place (the import has committed) and forgets them.
-    func commit(store: Store) async throws {
-        let files = staged
-        for file in files { try Self.move(file, in: mediaDirectory) }
-        try await store.forgetStagedMedia(files.map(\.temporary))
-        staging.withLock { $0 = [] }
-    }
-
-    func discard() {
-        for file in staged { try? FileManager.default.removeItem(atPath: mediaDirectory + "/" + file.temporary) }
-        staging.withLock { $0 = [] }
-    }
-
-    /// Finishes what a killed import left: files of committed imports are moved into place, files
-    /// of imports that never committed are removed. Does nothing while an import is staging.
-    /// Returns how many files were moved and removed.
-    @discardableResult
-    static func recover(store: Store, mediaDirectory: String) async throws -> (moved: Int, removed: Int) {
-        // A media folder that cannot be written (a read-only disk) has nothing to recover.
-        guard let lock = try? FileLock(path: lockPath(in: mediaDirectory)) else { return (0, 0) }
-        defer { lock.close() }
-        guard lock.tryLock() else { return (0, 0) }
-        let listed = try await store.stagedMedia()
-        var moved = 0
-        for file in listed where FileManager.default.fileExists(atPath: mediaDirectory + "/" + file.temporary) {
-            try move(file, in: mediaDirectory)
-            moved += 1
-        }
-        try await store.forgetStagedMedia(listed.map(\.temporary))
-        var removed = 0
-        let staging = mediaDirectory + "/" + folder
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: staging)) ?? [] where name.hasSuffix(".importing") {
-            try? FileManager.default.removeItem(atPath: staging + "/" + name)
-            removed += 1
-        }
-        return (moved, removed)
-    }
-
-    private static func lockPath(in mediaDirectory: String) throws -> String {
-        let staging = mediaDirectory + "/" + folder
-        do {
-            try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
-        } catch {
-            throw MastheadError(.storage, "cannot create \(staging) (is the disk full or read-only?): \(error.localizedDescription)")
-        }
-        return staging + "/.lock"
-    }
-
-    private static func move(_ file: (temporary: String, final: String), in mediaDirectory: String) throws {
-        let manager = FileManager.default
-        let final = mediaDirectory + "/" + file.final
-        try manager.createDirectory(atPath: (final as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        // rename(2) replaces an older file of the same name in one step.
-        guard rename(mediaDirectory + "/" + file.temporary, final) == 0 else {
-            throw MastheadError(.storage, "cannot move an imported image to \(final): \(String(cString: strerror(errno)))")
-        }
-    }
-}
-
-/// An advisory lock on a file (flock): shared or exclusive, released when closed or when the process ends.
-final class FileLock: Sendable {
-    private let descriptor: Int32
-
-    init(path: String) throws {
-        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            throw MastheadError(.storage, "cannot open the lock file \(path): \(String(cString: strerror(errno)))")
-        }
-    }
-
-    /// Waits for the lock.
-    func lock(exclusive: Bool) {
-        while flock(descriptor, exclusive ? LOCK_EX : LOCK_SH) != 0 && errno == EINTR {}
-    }
-
-    /// Takes the lock alone if no one holds it; false otherwise.
-    func tryLock() -> Bool {
-        flock(descriptor, LOCK_EX | LOCK_NB) == 0
-    }
-
-    func close() {
-        _ = Foundation.close(descriptor)
-    }
-}
