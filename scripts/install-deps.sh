@@ -6,7 +6,7 @@
 #   scripts/install-deps.sh bench    also what the benchmarks use: nginx, wrk, vipsthumbnail, ImageMagick
 set -euo pipefail
 
-packages=(pkg-config libvips-dev libcmark-gfm-dev libcmark-gfm-extensions-dev libsqlite3-dev zlib1g-dev)
+packages=(pkg-config libvips-dev libcmark-gfm-dev libcmark-gfm-extensions-dev libsqlite3-dev zlib1g-dev libxml2-dev)
 for extra in "$@"; do
   case "$extra" in
     test) packages+=(chromium chromium-driver fonts-dejavu-core imagemagick libimage-exiftool-perl)

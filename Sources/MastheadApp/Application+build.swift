@@ -57,6 +57,16 @@ public struct Site: Sendable {
             markdown: MarkdownRenderer(trustsHTML: configuration.trustsHTML), imageLimits: configuration.imageLimits)
     }
 
+    /// Imports a WordPress export (`import-wordpress`).
+    public var wordpressImporter: WordPressImporter {
+        WordPressImporter(store: store, site: configuration.site, mediaDirectory: configuration.mediaDirectory, imageLimits: configuration.imageLimits)
+    }
+
+    /// Imports a Ghost export (`import-ghost`).
+    public var ghostImporter: GhostImporter {
+        GhostImporter(store: store, site: configuration.site, mediaDirectory: configuration.mediaDirectory, imageLimits: configuration.imageLimits)
+    }
+
     /// Creates the About and Privacy pages the footer links to, where the site has none.
     public func ensureDefaultPages() async throws {
         try await DefaultPages.ensure(in: store, site: configuration.site, markdown: MarkdownRenderer(trustsHTML: configuration.trustsHTML))
@@ -97,6 +107,7 @@ public func buildRouter(site: Site) -> Router<MastheadRequestContext> {
     router.add(middleware: APICORSMiddleware(origins: site.configuration.apiCORSOrigins))
     router.add(middleware: ReadOnlyAPIMiddleware())
     router.add(middleware: ErrorPageMiddleware(store: site.store, theme: site.theme, views: site.views))
+    router.add(middleware: LegacyAddressMiddleware(store: site.store))
     router.add(middleware: AdminAPIFallbackMiddleware())
     router.add(middleware: StaticFolderMiddleware(folders: [
         ("/admin/assets/", site.adminTemplates.assetsDirectory), ("/assets/", site.theme.assetsDirectory),

@@ -21,10 +21,39 @@ public struct ArticleSource: Sendable, Equatable {
     public var bodyMarkdown: String
     /// The file it came from, for messages.
     public var file: String
+    /// Where the story was first published, when that stays its canonical address (imports only).
+    public var canonicalURL = ""
     /// The line of the `image` field, to point at it if the file cannot be read.
     public var imageLine: Int?
     /// The file line where ``bodyMarkdown`` starts, so problems in the body can name their line.
     public var bodyLine: Int = 1
+
+    /// An article from another system (WordPress, Ghost), as checked as its importer could;
+    /// `file` names where it came from in messages.
+    public init(
+        title: String, slug: String, sectionName: String, tagNames: [String] = [], authorNames: [String] = [],
+        publishedAt: Date? = nil, updatedAt: Date? = nil, summary: String = "", image: String? = nil, imageAlt: String = "",
+        imageCaption: String = "", imageCredit: String = "", disclaimer: Bool = false, status: ArticleStatus,
+        bodyMarkdown: String, file: String, imageLine: Int? = nil
+    ) {
+        self.title = title
+        self.slug = slug
+        self.sectionName = sectionName
+        self.tagNames = tagNames
+        self.authorNames = authorNames
+        self.publishedAt = publishedAt
+        self.updatedAt = updatedAt
+        self.summary = summary
+        self.image = image
+        self.imageAlt = imageAlt
+        self.imageCaption = imageCaption
+        self.imageCredit = imageCredit
+        self.disclaimer = disclaimer
+        self.status = status
+        self.bodyMarkdown = bodyMarkdown
+        self.file = file
+        self.imageLine = imageLine
+    }
 
     /// The front matter fields a Markdown article may have.
     public static let fields: [String] = [
@@ -234,7 +263,7 @@ extension YamlError {
 
 extension Array {
     /// The elements in order, without later ones whose key was already seen.
-    func uniqued<Key: Hashable>(by key: (Element) -> Key) -> [Element] {
+    public func uniqued<Key: Hashable>(by key: (Element) -> Key) -> [Element] {
         var seen = Set<Key>()
         return filter { seen.insert(key($0)).inserted }
     }

@@ -151,6 +151,9 @@ public struct Article: Sendable, Hashable, Codable {
     /// Headline and description for search engines and social cards, when they differ from the page's.
     public var seoTitle: String = ""
     public var seoDescription: String = ""
+    /// Where the story was first published, when that is its canonical address (a story
+    /// brought from another site that keeps the original); empty for this site's own address.
+    public var canonicalURL: String = ""
 
     public init(
         id: Int64, slug: String, title: String, summary: String, bodyHTML: String, section: Section,
@@ -200,7 +203,7 @@ public struct Page: Sendable, Hashable, Codable {
 /// URL path segments that belong to the site itself and can never be a section or page slug.
 public enum ReservedPaths {
     public static let segments: Set<String> = [
-        "admin", "api", "assets", "author", "feed", "feeds", "healthz", "img", "media", "metrics",
+        "admin", "api", "assets", "author", "feed", "feeds", "ghost", "healthz", "img", "media", "metrics",
         "page", "preview", "search", "sitemap.xml", "robots.txt", "tag", "tips",
     ]
 }

@@ -23,8 +23,12 @@ public struct HTMLToMarkdown {
     /// `html` as Markdown. With `paragraphsFromLineBreaks` (WordPress's classic editor, whose
     /// `wpautop` makes paragraphs when the post is shown), a blank line in text starts a paragraph
     /// and a single line break is kept as a line break.
-    public static func convert(_ html: String, paragraphsFromLineBreaks: Bool = false, images: @escaping ImageResolver = { $0 }) -> Result {
-        var converter = HTMLToMarkdown(autop: paragraphsFromLineBreaks, resolve: images)
+    /// `links` may rewrite link addresses (the old site's own, made relative to this one).
+    public static func convert(
+        _ html: String, paragraphsFromLineBreaks: Bool = false, images: @escaping ImageResolver = { $0 },
+        links: @escaping (String) -> String = { $0 }
+    ) -> Result {
+        var converter = HTMLToMarkdown(autop: paragraphsFromLineBreaks, resolve: images, link: links)
         let root = HTMLTree.parse(html)
         let blocks = converter.blocks(root.children)
         return Result(markdown: blocks.joined(separator: "\n\n"), dropped: converter.dropped)
@@ -32,11 +36,13 @@ public struct HTMLToMarkdown {
 
     private let autop: Bool
     private let resolve: ImageResolver
+    private let link: (String) -> String
     private var dropped: [String] = []
 
-    private init(autop: Bool, resolve: @escaping ImageResolver) {
+    private init(autop: Bool, resolve: @escaping ImageResolver, link: @escaping (String) -> String) {
         self.autop = autop
         self.resolve = resolve
+        self.link = link
     }
 
     static let blockElements: Set<String> = [
@@ -128,7 +134,13 @@ public struct HTMLToMarkdown {
         let text = inline(nodes, lifted: &images)
         for part in text.components(separatedBy: Self.paragraphBreak) {
             let paragraph = part.finishingBreaks
-            if !paragraph.isEmpty { result.append(paragraph) }
+            guard !paragraph.isEmpty else { continue }
+            // An address alone on its line is a link (and a video's, an embed).
+            if let address = Self.bareAddress(paragraph) {
+                result.append("<" + address + ">")
+            } else {
+                result.append(paragraph)
+            }
         }
         return result + images
     }
@@ -227,7 +239,7 @@ public struct HTMLToMarkdown {
     /// A frame: a known video or post becomes its address on a line of its own; others are removed.
     private mutating func embed(_ element: HTMLTree.Element) -> [String] {
         let source = element.attribute("src") ?? ""
-        if let video = Self.embeddedVideo(source) { return [video.watchURL] }
+        if let video = Self.embeddedVideo(source) { return ["<\(video.watchURL)>"] }
         let host = URLComponents(string: source)?.host
         dropped.append("iframe" + (host.map { " from \($0)" } ?? ""))
         return []
@@ -255,12 +267,27 @@ public struct HTMLToMarkdown {
             dropped.append(element.name)
             return []
         }
-        if let video = Self.embeddedVideo(source) { return [video.watchURL] }
+        if let video = Self.embeddedVideo(source) { return ["<\(video.watchURL)>"] }
         let label = element.name == "video" ? "Watch the video" : "Listen to the recording"
         return ["[\(label)](\(Self.destination(source)))"]
     }
 
     // MARK: Inline
+
+    /// The web address a paragraph consists of, if it is only that.
+    static func bareAddress(_ paragraph: String) -> String? {
+        var text = ""
+        var escaped = false
+        for character in paragraph {
+            if !escaped, character == "\\" { escaped = true; continue }
+            escaped = false
+            text.append(character)
+        }
+        guard text.hasPrefix("https://") || text.hasPrefix("http://"), !text.contains(where: { $0.isWhitespace || $0 == "<" || $0 == ">" }),
+              URLComponents(string: text)?.host != nil
+        else { return nil }
+        return text
+    }
 
     /// Marks a paragraph break found in text (autop), split on after the run is written.
     static let paragraphBreak = "\u{1}P"
@@ -323,8 +350,8 @@ public struct HTMLToMarkdown {
                 && element.textContent.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
                 return content
             }
-            if let video = Self.embeddedVideo(href), content == Self.escape(href) { return video.watchURL }
-            return "[" + content + "](" + Self.destination(href) + ")"
+            if let video = Self.embeddedVideo(href), content == Self.escape(href) { return "<\(video.watchURL)>" }
+            return "[" + content + "](" + Self.destination(link(href)) + ")"
         case "strong", "b":
             return Self.wrap(inline(element.children, lifted: &lifted), "**")
         case "em", "i", "cite", "dfn", "var":

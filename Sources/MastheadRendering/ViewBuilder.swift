@@ -63,6 +63,7 @@ public struct ViewBuilder: Sendable {
             title: article.seoTitle.isEmpty ? article.title : article.seoTitle, description: description, path: article.path, sections: sections, currentSection: article.section,
             feedPath: article.section.path, feedTitle: "\(article.section.name) – \(site.title)")
         articleFrame.structuredData = StructuredData.article(article, description: description, site: site, images: images)
+        if !article.canonicalURL.isEmpty { articleFrame.canonicalURL = article.canonicalURL }
         return ArticlePageView(
             frame: articleFrame,
             title: article.title,

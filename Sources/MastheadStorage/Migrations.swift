@@ -152,6 +152,8 @@ enum Migrations {
                 .primaryKey("origin", "source_id", "kind")
                 .run()
             try await db.create(index: "import_origin_guid").on("import_origin").column("guid").run()
+            // A story brought from a site that keeps the original names it as its canonical address.
+            try await db.raw("ALTER TABLE article ADD COLUMN canonical_url TEXT NOT NULL DEFAULT ''").run()
             // Addresses the site had before it moved to Masthead, answered with 301 to where
             // their content is now: an article (wherever it lives at the time) or a fixed address.
             try await db.create(table: "legacy_address")

@@ -191,12 +191,45 @@ extension Store {
             modifiedAt: Date(epochSeconds: try row.decode(column: "modified_at", as: Int64.self)))
     }
 
+    /// Where an address the site had before it moved here leads now: an article's current
+    /// address (only while it is public), or a fixed one. `path` as ``legacyKey(path:query:)`` makes it.
+    public func legacyAddress(_ path: String, now: Date = .now) async throws -> String? {
+        guard let row = try await engine.reader.raw("""
+            SELECT l.target, a.slug, a.status, a.published_at, s.slug AS section_slug FROM legacy_address l
+            LEFT JOIN article a ON a.id = l.article_id LEFT JOIN section s ON s.id = a.section_id
+            WHERE l.path = \(bind: path)
+            """).first() else { return nil }
+        if let slug = try row.decode(column: "slug", as: String?.self) {
+            guard try row.decode(column: "status", as: String?.self) == ArticleStatus.published.rawValue,
+                  try row.decode(column: "published_at", as: Int64?.self) ?? .max <= now.epochSeconds,
+                  let section = try row.decode(column: "section_slug", as: String?.self)
+            else { return nil }
+            return "/\(section)/\(slug)/"
+        }
+        return try row.decode(column: "target", as: String?.self)
+    }
+
+    /// The key an old address is kept under: its path decoded, lowercased and ending in `/`; on
+    /// the home page, WordPress's `?p=ID` and `?page_id=ID` instead.
+    public static func legacyKey(path: String, query: String?) -> String {
+        if path == "/" || path == "/index.php", let query {
+            for pair in query.split(separator: "&") {
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                guard parts.count == 2, ["p", "page_id"].contains(parts[0]), Int(parts[1]) != nil else { continue }
+                return "/?\(parts[0])=\(parts[1])"
+            }
+        }
+        var key = (path.removingPercentEncoding ?? path).lowercased()
+        if !key.hasSuffix("/") { key += "/" }
+        return key
+    }
+
     // MARK: Row mapping
 
     static let articleSelect: SQLQueryString = """
         SELECT a.id, a.slug, a.title, a.summary, a.body_html, a.status, a.published_at, a.updated_at,
                a.image_source, a.image_alt, a.image_caption, a.image_credit, a.image_width, a.image_height, a.image_placeholder,
-               a.disclaimer, a.modified_at, a.seo_title, a.seo_description, s.id AS section_id, s.slug AS section_slug, s.name AS section_name
+               a.disclaimer, a.modified_at, a.seo_title, a.seo_description, a.canonical_url, s.id AS section_id, s.slug AS section_slug, s.name AS section_name
         FROM article a JOIN section s ON s.id = a.section_id
         """
 
@@ -282,6 +315,7 @@ extension Store {
                 modifiedAt: Date(epochSeconds: try row.decode(column: "modified_at", as: Int64.self)))
             article.seoTitle = try row.decode(column: "seo_title", as: String.self)
             article.seoDescription = try row.decode(column: "seo_description", as: String.self)
+            article.canonicalURL = try row.decode(column: "canonical_url", as: String.self)
             return article
         }
     }

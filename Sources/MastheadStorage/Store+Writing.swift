@@ -48,7 +48,7 @@ public struct ArticleRecord: Sendable {
             source.publishedAt.map { String($0.epochSeconds) } ?? "", source.updatedAt.map { String($0.epochSeconds) } ?? "",
             source.summary, image?.source ?? "", image?.alt ?? "", image?.caption ?? "", image?.credit ?? "",
             image?.width.map(String.init) ?? "", image?.height.map(String.init) ?? "", source.disclaimer ? "1" : "0",
-            source.status.rawValue, source.bodyMarkdown, bodyHTML, legacyPaths.joined(separator: "\u{1}"),
+            source.status.rawValue, source.bodyMarkdown, bodyHTML, legacyPaths.joined(separator: "\u{1}"), source.canonicalURL,
         ]
         return SHA256.hash(data: Data(parts.joined(separator: "\u{0}").utf8)).map { String(format: "%02x", $0) }.joined()
     }
@@ -90,8 +90,9 @@ public final class ArticleImport: @unchecked Sendable {
     let stale: StalePages
     let now: Date
     private var seen: [String: String] = [:]
+    private var saved = 0
     /// How many articles were saved so far.
-    var count: Int { seen.count }
+    var count: Int { saved }
     private var sections: [String: Section] = [:]
     private var tags: [String: Int64] = [:]
     private var authors: [String: Int64] = [:]
@@ -104,7 +105,7 @@ public final class ArticleImport: @unchecked Sendable {
 
     /// Stores `records`; an existing slug is updated in place, unknown sections, tags and authors are created.
     public func save(_ records: [ArticleRecord]) async throws -> [ImportedArticle] {
-        for record in records {
+        for record in records where record.origin.origin == "markdown" {
             if let other = seen[record.source.slug] {
                 throw MastheadError(
                     .invalidInput, "slug '\(record.source.slug)' is also used by \(other)",
@@ -115,7 +116,60 @@ public final class ArticleImport: @unchecked Sendable {
         var imported: [ImportedArticle] = []
         imported.reserveCapacity(records.count)
         for record in records { imported.append(try await Store.save(record, in: self)) }
+        saved += records.count
         return imported
+    }
+
+    /// What an import did with one standing page.
+    public enum PageChange: String, Sendable {
+        case created, updated, unchanged
+    }
+
+    /// Creates or updates the standing page at `path` (`about` or `about/team`), found by its
+    /// origin; it replaces a page of the same address (the default About page).
+    public func savePage(
+        path: String, title: String, summary: String, markdown: String, html: String, origin: ImportOrigin, legacyPaths: [String]
+    ) async throws -> PageChange {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard !segments.isEmpty, segments.allSatisfy({ Slug.isValid(String($0)) }), !ReservedPaths.segments.contains(String(segments[0])) else {
+            throw MastheadError(.invalidInput, "'/\(path)/' cannot be a page address", location: .init(field: "slug"))
+        }
+        if try await db.raw("SELECT id FROM section WHERE slug = \(bind: String(segments[0]))").first() != nil, segments.count == 1 {
+            throw MastheadError(.conflict, "'/\(path)/' is already a section's address", location: .init(field: "slug"))
+        }
+        let fingerprint = SHA256.hash(data: Data([path, title, summary, markdown, html, legacyPaths.joined(separator: " ")].joined(separator: "\u{0}").utf8))
+            .map { String(format: "%02x", $0) }.joined()
+        let mapped = try await db.raw("""
+            SELECT o.fingerprint, p.slug FROM import_origin o JOIN page p ON p.id = o.local_id
+            WHERE o.kind = 'page' AND o.origin = \(bind: origin.origin) AND o.source_id = \(bind: origin.id)
+            """).first()
+        if let mapped, try mapped.decode(column: "fingerprint", as: String.self) == fingerprint, try mapped.decode(column: "slug", as: String.self) == path {
+            return .unchanged
+        }
+        let existed = try await db.raw("SELECT id FROM page WHERE slug = \(bind: path)").first() != nil
+        if let mapped, try mapped.decode(column: "slug", as: String.self) != path {
+            try await db.raw("DELETE FROM page WHERE slug = \(bind: try mapped.decode(column: "slug", as: String.self))").run()
+        }
+        guard let row = try await db.raw("""
+            INSERT INTO page (slug, title, summary, body_markdown, body_html, modified_at)
+            VALUES (\(bind: path), \(bind: title), \(bind: summary), \(bind: markdown), \(bind: html), \(bind: now.epochSeconds))
+            ON CONFLICT (slug) DO UPDATE SET title = excluded.title, summary = excluded.summary,
+              body_markdown = excluded.body_markdown, body_html = excluded.body_html, modified_at = excluded.modified_at
+            RETURNING id
+            """).first() else { throw MastheadError(.storage, "saving the page '\(path)' returned no id") }
+        try await db.raw("""
+            INSERT INTO import_origin (origin, source_id, kind, local_id, guid, fingerprint, version)
+            VALUES (\(bind: origin.origin), \(bind: origin.id), 'page', \(bind: try row.decode(column: "id", as: Int64.self)), \(bind: origin.guid), \(bind: fingerprint), 0)
+            ON CONFLICT (origin, source_id, kind) DO UPDATE SET local_id = excluded.local_id, guid = excluded.guid, fingerprint = excluded.fingerprint
+            """).run()
+        try await Store.recordLegacyPaths(legacyPaths, target: "/\(path)/", in: db)
+        stale.everything()
+        return existed && mapped == nil ? .updated : mapped == nil ? .created : .updated
+    }
+
+    /// Old addresses answered with a 301 to `target` (a section, tag, author or feed).
+    public func recordLegacyAddresses(_ addresses: [(path: String, target: String)]) async throws {
+        for address in addresses { try await Store.recordLegacyPaths([address.path], target: address.target, in: db) }
     }
 
     /// Records the pictures this import brings in the media library, in its transaction.
@@ -195,7 +249,7 @@ extension Store {
     /// as a revision. Otherwise the import's text is a new version, with its revision.
     fileprivate static func save(_ record: ArticleRecord, in importer: ArticleImport) async throws -> ImportedArticle {
         let (db, stale, now) = (importer.db, importer.stale, importer.now)
-        let source = record.source
+        var source = record.source
         let fingerprint = record.fingerprint
         let origin = record.origin
         let mapping = try await db.raw("""
@@ -213,10 +267,16 @@ extension Store {
             // A Markdown file names its article by slug.
             existing = try await db.raw("SELECT id, slug, status, published_at, version FROM article WHERE slug = \(bind: source.slug)").first()
         } else {
-            if try await db.raw("SELECT id FROM article WHERE slug = \(bind: source.slug)").first() != nil {
-                throw MastheadError(.conflict, "the slug '\(source.slug)' is taken by another article", location: .init(file: source.file, field: "slug"))
-            }
             existing = nil
+        }
+        if existing == nil, origin.origin != "markdown" {
+            // Another story has the slug: this one takes the next free one (its old address redirects).
+            var number = 1
+            let base = source.slug
+            while try await db.raw("SELECT id FROM article WHERE slug = \(bind: source.slug)").first() != nil {
+                number += 1
+                source.slug = "\(base.prefix(110))-\(number)"
+            }
         }
         let section = try await importer.section(named: source.sectionName)
         let currentVersion = try existing?.decode(column: "version", as: Int.self) ?? 0
@@ -263,7 +323,8 @@ extension Store {
                   image_caption = \(bind: image?.caption ?? ""), image_credit = \(bind: image?.credit ?? ""),
                   image_width = \(bind: image?.width), image_height = \(bind: image?.height),
                   image_placeholder = \(bind: image?.placeholder),
-                  disclaimer = \(bind: source.disclaimer ? 1 : 0), version = \(bind: version), modified_at = \(bind: now.epochSeconds)
+                  disclaimer = \(bind: source.disclaimer ? 1 : 0), canonical_url = \(bind: source.canonicalURL),
+                  version = \(bind: version), modified_at = \(bind: now.epochSeconds)
                 WHERE id = \(bind: articleID)
                 """).run()
             try await db.raw("DELETE FROM article_author WHERE article_id = \(bind: articleID)").run()
@@ -272,12 +333,13 @@ extension Store {
             guard let row = try await db.raw("""
                 INSERT INTO article (slug, title, summary, body_markdown, body_html, section_id, status, published_at,
                   updated_at, image_source, image_alt, image_caption, image_credit, image_width, image_height,
-                  image_placeholder, disclaimer, version, created_at, modified_at)
+                  image_placeholder, disclaimer, canonical_url, version, created_at, modified_at)
                 VALUES (\(bind: source.slug), \(bind: source.title), \(bind: source.summary), \(bind: source.bodyMarkdown),
                   \(bind: record.bodyHTML), \(bind: section.id), \(bind: source.status.rawValue), \(bind: publishedAt),
                   \(bind: source.updatedAt?.epochSeconds), \(bind: image?.source), \(bind: image?.alt ?? ""),
                   \(bind: image?.caption ?? ""), \(bind: image?.credit ?? ""), \(bind: image?.width), \(bind: image?.height),
-                  \(bind: image?.placeholder), \(bind: source.disclaimer ? 1 : 0), 1, \(bind: now.epochSeconds), \(bind: now.epochSeconds))
+                  \(bind: image?.placeholder), \(bind: source.disclaimer ? 1 : 0), \(bind: source.canonicalURL), 1,
+                  \(bind: now.epochSeconds), \(bind: now.epochSeconds))
                 RETURNING id
                 """).first()
             else { throw MastheadError(.storage, "inserting article '\(source.slug)' returned no id") }

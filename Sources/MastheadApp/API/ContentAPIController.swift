@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HTTPTypes
 import Hummingbird
 import MastheadCore
 import MastheadImaging
@@ -16,8 +17,33 @@ struct ContentAPIController: Sendable {
     static let defaultLimit = 15
     static let maxLimit = 100
 
+    /// Where the API is served: its own address, and Ghost's, so that Ghost's clients and front
+    /// ends (which call `/ghost/api/content/`, or `/ghost/api/v5/content/` and the like) keep working.
+    static let prefixes = ["/api/content", "/ghost/api/content", "/ghost/api/v4/content", "/ghost/api/v5/content", "/ghost/api/v6/content"]
+
     func addRoutes(to router: Router<some RequestContext>) {
-        let api = router.group("/api/content")
+        for prefix in Self.prefixes { addRoutes(to: router, at: prefix) }
+        router.on("/api/openapi.json", method: .options) { _, _ in Self.preflight() }
+        router.get("/api/openapi.json") { _, _ in
+            var headers = Self.corsHeaders
+            headers[.contentType] = "application/json"
+            headers[.cacheControl] = "public, max-age=3600"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json(baseURL: site.baseURL))))
+        }
+    }
+
+    /// The answer to a browser's CORS preflight: GET from anywhere, with the headers Ghost's client sends.
+    static func preflight() -> Response {
+        var headers = Self.corsHeaders
+        headers[.allow] = "GET, HEAD, OPTIONS"
+        headers[.accessControlAllowMethods] = "GET, HEAD, OPTIONS"
+        headers[.accessControlAllowHeaders] = "Accept-Version, Content-Type, Authorization"
+        headers[.accessControlMaxAge] = "86400"
+        return Response(status: .noContent, headers: headers)
+    }
+
+    private func addRoutes(to router: Router<some RequestContext>, at prefix: String) {
+        let api = router.group(RouterPath(prefix))
         api.get("/posts") { request, _ in try await respond(request) { try await posts(request, slug: nil, id: nil) } }
         api.get("/posts/slug/:slug") { request, context in
             try await respond(request) { try await posts(request, slug: try context.parameters.require("slug"), id: nil) }
@@ -33,23 +59,10 @@ struct ContentAPIController: Sendable {
             }
         }
         // CORS preflight on every address; other methods are refused by ReadOnlyAPIMiddleware.
-        let paths = ["/api/content/posts", "/api/content/posts/:id", "/api/content/posts/slug/:slug", "/api/content/search", "/api/openapi.json"]
-            + Listing.allCases.flatMap { ["/api/content/\($0.rawValue)", "/api/content/\($0.rawValue)/slug/:slug"] }
+        let paths = ["/posts", "/posts/:id", "/posts/slug/:slug", "/search"]
+            + Listing.allCases.flatMap { ["/\($0.rawValue)", "/\($0.rawValue)/slug/:slug"] }
         for path in paths {
-            router.on(RouterPath(path), method: .options) { _, _ in
-                var headers = Self.corsHeaders
-                headers[.allow] = "GET, HEAD, OPTIONS"
-                headers[.accessControlAllowMethods] = "GET, HEAD, OPTIONS"
-                headers[.accessControlAllowHeaders] = "Accept-Version, Content-Type"
-                headers[.accessControlMaxAge] = "86400"
-                return Response(status: .noContent, headers: headers)
-            }
-        }
-        router.get("/api/openapi.json") { _, _ in
-            var headers = Self.corsHeaders
-            headers[.contentType] = "application/json"
-            headers[.cacheControl] = "public, max-age=3600"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json(baseURL: site.baseURL))))
+            api.on(RouterPath(path), method: .options) { _, _ in Self.preflight() }
         }
     }
 
@@ -332,7 +345,9 @@ struct ContentAPIController: Sendable {
 /// with an `Allow` header, whatever the address.
 struct ReadOnlyAPIMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.uri.path.hasPrefix("/api/content/"), ![.get, .head, .options].contains(request.method) else {
+        guard request.uri.path.hasPrefix("/api/content/") || request.uri.path.hasPrefix("/ghost/api/"),
+              ![.get, .head, .options].contains(request.method)
+        else {
             return try await next(request, context)
         }
         var headers = ContentAPIController.corsHeaders
@@ -350,7 +365,13 @@ struct APICORSMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
         // The Admin API is for servers with keys, never for other sites' pages.
-        guard request.uri.path.hasPrefix("/api/"), !request.uri.path.hasPrefix("/api/admin/") else { return response }
+        let path = request.uri.path
+        guard path.hasPrefix("/api/") || path.hasPrefix("/ghost/api/"), !path.hasPrefix("/api/admin/") else { return response }
+        // Ghost's clients say which version they speak; the answers are the same for every one.
+        if request.headers[.acceptVersion] != nil {
+            response.headers[.contentVersion] = "v5.0"
+            response.headers[values: .vary].append("Accept-Version")
+        }
         if origins.contains("*") {
             response.headers[.accessControlAllowOrigin] = "*"
         } else {
@@ -361,4 +382,11 @@ struct APICORSMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         return response
     }
+}
+
+extension HTTPField.Name {
+    /// Sent by Ghost's Content API clients (`v5.0`).
+    static let acceptVersion = HTTPField.Name("Accept-Version")!
+    /// Ghost's answer to it.
+    static let contentVersion = HTTPField.Name("Content-Version")!
 }

@@ -24,6 +24,9 @@ final class ImportImages: Sendable {
         self.limits = limits
     }
 
+    /// How many picture files the import copies into the media folder (new or changed ones).
+    var copied: Int { staged.files.count }
+
     /// Every picture staged so far, for the media library.
     var media: [NewMedia] { stored.withLock { $0.values.map(\.media).sorted { $0.path < $1.path } } }
 
@@ -43,7 +46,10 @@ final class ImportImages: Sendable {
         }
         let cleaned = try ImageRenderer.publishable(data)
         let path = (mediaPath as NSString).deletingPathExtension + "." + cleaned.format.fileExtension
-        try staged.stage(cleaned.data, as: path)
+        // Imported before, unchanged: the file in place stays as it is.
+        if FileManager.default.contents(atPath: staged.mediaDirectory + "/" + path) != cleaned.data {
+            try staged.stage(cleaned.data, as: path)
+        }
         // A photo turned upright has its sides swapped.
         let result = Stored(
             path: path, known: BodyImages.Known(width: cleaned.width, height: cleaned.height, placeholder: placeholder),

@@ -41,6 +41,11 @@ struct PublicSiteController: Sendable {
             router.on("/:section/:slug", method: method) { request, context in
                 try await article(request, sectionSlug: try context.parameters.require("section"), slug: try context.parameters.require("slug"))
             }
+            // Standing pages under others (`/about/team/history/`), as imported sites have them.
+            router.on("/:section/:slug/:child", method: method) { request, context in
+                try await nestedPage(
+                    request, path: [try context.parameters.require("section"), try context.parameters.require("slug"), try context.parameters.require("child")])
+            }
         }
     }
 
@@ -65,6 +70,8 @@ struct PublicSiteController: Sendable {
         if let redirect = trailingSlashRedirect(request) { return redirect }
         return try await cached(request) {
             guard let article = try await store.article(slug: slug), article.status == .published, article.publishedAt <= .now else {
+                // A standing page under another (`/about/team/`).
+                if let page = try await store.page(slug: sectionSlug + "/" + slug) { return try await render(page) }
                 // A story whose slug was changed after publication sends readers to its new address.
                 if let moved = try await store.articleByOldSlug(slug), moved.status == .published, moved.publishedAt <= .now {
                     throw PageRedirect(location: moved.path)
@@ -87,9 +94,22 @@ struct PublicSiteController: Sendable {
                 return try await sectionList(section, page: 1)
             }
             guard let page = try await store.page(slug: slug) else { throw HTTPError(.notFound) }
-            let view = views.staticPage(title: page.title, summary: page.summary, bodyHTML: page.bodyHTML, path: page.path, sections: try await store.sections())
-            return try theme.render(view, template: "page")
+            return try await render(page)
         }
+    }
+
+    private func nestedPage(_ request: Request, path: [String]) async throws -> Response {
+        guard !ReservedPaths.segments.contains(path[0]) else { throw HTTPError(.notFound) }
+        if let redirect = trailingSlashRedirect(request) { return redirect }
+        return try await cached(request) {
+            guard let page = try await store.page(slug: path.joined(separator: "/")) else { throw HTTPError(.notFound) }
+            return try await render(page)
+        }
+    }
+
+    private func render(_ page: Page) async throws -> String {
+        let view = views.staticPage(title: page.title, summary: page.summary, bodyHTML: page.bodyHTML, path: page.path, sections: try await store.sections())
+        return try theme.render(view, template: "page")
     }
 
     private func section(_ request: Request, slug: String, page: Int) async throws -> Response {

@@ -1,0 +1,406 @@
+import Foundation
+import MastheadCore
+import MastheadImaging
+import MastheadStorage
+
+/// Brings a WordPress site in from its export (Tools → Export, WXR 1.0–1.2): posts and pages
+/// with their slugs, dates, excerpts, authors, categories and tags; their HTML as Markdown; their
+/// pictures from a copy of `wp-content/uploads` (else downloaded); and every old address as a
+/// redirect. The export is read twice, item by item, so any size takes bounded memory: first
+/// for the attachments and the pages' family tree, then for the posts and pages themselves.
+public struct WordPressImporter: Sendable {
+    public struct Options: Sendable {
+        /// A copy of the old site's `wp-content/uploads`.
+        public var uploads: String?
+        /// Report what would be imported without writing anything.
+        public var dryRun = false
+        /// Download pictures not found in `uploads` (short timeouts; a host that fails is not asked again).
+        public var download = true
+
+        public init(uploads: String? = nil, dryRun: Bool = false, download: Bool = true) {
+            self.uploads = uploads
+            self.dryRun = dryRun
+            self.download = download
+        }
+    }
+
+    public typealias Progress = @Sendable (_ done: Int, _ total: Int) -> Void
+
+    let store: Store
+    let site: SiteSettings
+    let mediaDirectory: String
+    let imageLimits: ImageLimits
+    /// Imported HTML becomes Markdown without raw HTML, which renders the same under any `trust_html`.
+    let renderer = MarkdownRenderer(rawHTML: .escaped)
+    /// Posts converted at a time, spread over the cores, before they are stored.
+    static let batch = 256
+
+    public init(store: Store, site: SiteSettings, mediaDirectory: String, imageLimits: ImageLimits) {
+        self.store = store
+        self.site = site
+        self.mediaDirectory = mediaDirectory
+        self.imageLimits = imageLimits
+    }
+
+    /// A picture in the export's media library.
+    struct Attachment: Sendable {
+        var url: String
+        var alt: String
+        var caption: String
+        var title: String
+        var parent: Int
+    }
+
+    /// What the first reading learns: the site, its pictures and its pages' family tree.
+    struct Survey: Sendable {
+        var channel = WordPressExport.Channel()
+        var attachments: [Int: Attachment] = [:]
+        var attachmentsByParent: [Int: [Int]] = [:]
+        var pages: [Int: (name: String, parent: Int, title: String)] = [:]
+        var total = 0
+    }
+
+    public func run(_ path: String, options: Options, now: Date = .now, progress: Progress? = nil) async throws -> ImportReport {
+        if let uploads = options.uploads {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: uploads, isDirectory: &isFolder), isFolder.boolValue else {
+                throw MastheadError(.invalidInput, "--uploads must be a folder (a copy of wp-content/uploads)", location: .init(file: uploads))
+            }
+        }
+        let survey = try Self.survey(path)
+        let name = (path as NSString).lastPathComponent
+        let origin = "wordpress " + Self.siteAddress(survey.channel)
+        let downloads = options.download ? try ImageDownloader(maxBytes: imageLimits.maxBytes) : nil
+        let run = ForeignImportRun(store: store, mediaDirectory: mediaDirectory, imageLimits: imageLimits, dryRun: options.dryRun)
+        return try await run.run(report: ImportReport(source: "WordPress export \(name)", dryRun: options.dryRun), expecting: survey.total, now: now) { importer, images, report in
+            let pictures = ForeignPictures(
+                images: images, folder: options.uploads, downloads: downloads, prefix: "wordpress",
+                relativePath: Self.uploadsPath, alternatives: Self.originals, absolute: { Self.absolute($0, site: survey.channel.siteURL) })
+            let context = Context(survey: survey, origin: origin, exportName: name, pictures: pictures, renderer: renderer, store: store, timeZone: site.timeZone, now: now)
+            let reader = try WordPressExport.Reader(path: path)
+            var batch: [WordPressExport.Item] = []
+            var done = 0
+            var pages: [ForeignItem] = []
+            var usage = Usage()
+            func flush(_ report: inout ImportReport) async throws {
+                guard !batch.isEmpty else { return }
+                if let downloads {
+                    await downloads.fetch(pictures.toDownload(batch.flatMap { context.pictureAddresses(of: $0) }))
+                }
+                let items = try await ForeignImportRun.convert(batch) { try await context.convert($0) }
+                for case .article(let record) in items.map(\.content) { usage.note(record.source) }
+                // Pages are stored after every post: a page may share its address with a category that becomes a section.
+                pages += items.filter { if case .page = $0.content { true } else { false } }
+                try await ForeignImportRun.store(items.filter { if case .page = $0.content { false } else { true } }, in: importer, report: &report)
+                done += batch.count
+                progress?(done, survey.total)
+                batch = []
+            }
+            while let item = try reader.next() {
+                report.comments += item.comments
+                guard item.type == "post" || item.type == "page" else { continue }
+                batch.append(item)
+                if batch.count >= Self.batch { try await flush(&report) }
+            }
+            try await flush(&report)
+            try await ForeignImportRun.store(pages, in: importer, report: &report)
+            let addresses = Self.archiveAddresses(survey.channel, usage: usage)
+            try await importer.recordLegacyAddresses(addresses)
+            report.redirects += addresses.count
+            report.authors = usage.authors.count
+            report.sections = usage.sections.count
+            report.tags = usage.tags.count
+        }
+    }
+
+    /// Sections, tags and authors the imported posts use, for the report and the archive redirects.
+    struct Usage {
+        var sections: Set<String> = []
+        var tags: Set<String> = []
+        var authors: Set<String> = []
+
+        mutating func note(_ source: ArticleSource) {
+            sections.insert(Slug.make(from: source.sectionName))
+            tags.formUnion(source.tagNames.map { Slug.make(from: $0) })
+            authors.formUnion(source.authorNames.map { Slug.make(from: $0) })
+        }
+    }
+
+    /// The first reading: the channel, attachments and pages.
+    static func survey(_ path: String) throws -> Survey {
+        var survey = Survey()
+        survey.channel = try WordPressExport.read(path) { item, _ in
+            switch item.type {
+            case "attachment":
+                let url = item.attachmentURL.isEmpty ? item.guid : item.attachmentURL
+                survey.attachments[item.id] = Attachment(
+                    url: url, alt: item.meta["_wp_attachment_image_alt"] ?? "", caption: item.excerpt, title: item.title, parent: item.parent)
+                if item.parent != 0 { survey.attachmentsByParent[item.parent, default: []].append(item.id) }
+            case "page":
+                survey.pages[item.id] = (item.name, item.parent, item.title)
+                survey.total += 1
+            case "post":
+                survey.total += 1
+            default:
+                break
+            }
+        }
+        return survey
+    }
+
+    /// The old site's address, naming it in import origins.
+    static func siteAddress(_ channel: WordPressExport.Channel) -> String {
+        let address = channel.blogURL.isEmpty ? channel.siteURL : channel.blogURL
+        return address.hasSuffix("/") ? String(address.dropLast()) : address
+    }
+
+    /// `2013/01/photo.jpg` for an address under `wp-content/uploads/` (or a multisite's `files/`).
+    @Sendable static func uploadsPath(_ address: String) -> String? {
+        let path = URLComponents(string: address)?.path ?? address
+        for marker in ["/wp-content/uploads/", "/files/"] {
+            if let range = path.range(of: marker) {
+                let relative = String(path[range.upperBound...])
+                return relative.removingPercentEncoding ?? relative
+            }
+        }
+        return nil
+    }
+
+    /// The original of a resized or scaled copy first (`photo-1024x768.jpg`, `photo-scaled.jpg` → `photo.jpg`), then the copy.
+    @Sendable static func originals(_ relative: String) -> [String] {
+        let original = relative.replacingOccurrences(of: #"-(\d+x\d+|scaled|rotated)(?=\.[A-Za-z0-9]+$)"#, with: "", options: .regularExpression)
+        return original == relative ? [relative] : [original, relative]
+    }
+
+    static func absolute(_ address: String, site: String) -> String {
+        if address.hasPrefix("http://") || address.hasPrefix("https://") { return address }
+        if address.hasPrefix("//") { return "https:" + address }
+        let base = site.hasSuffix("/") ? String(site.dropLast()) : site
+        return base + (address.hasPrefix("/") ? address : "/" + address)
+    }
+
+    /// The old archive addresses: categories, tags, authors and their feeds.
+    static func archiveAddresses(_ channel: WordPressExport.Channel, usage: Usage) -> [(path: String, target: String)] {
+        var addresses: [(path: String, target: String)] = [("/comments/feed/", "/feed/")]
+        func add(_ path: String, _ target: String) {
+            let old = path.legacyPath
+            guard old != target else { return }
+            addresses.append((old, target))
+            addresses.append((old + "feed/", target + "feed/"))
+        }
+        for category in channel.categories.values {
+            let slug = Slug.make(from: HTMLEntities.decode(category.name))
+            let target = usage.sections.contains(slug) ? "/\(slug)/" : usage.tags.contains(slug) ? "/tag/\(slug)/" : nil
+            guard let target else { continue }
+            var chain = [category.slug]
+            var parent = category.parent
+            while !parent.isEmpty, chain.count < 10, let up = channel.categories[parent] {
+                chain.insert(up.slug, at: 0)
+                parent = up.parent
+            }
+            add("/category/" + category.slug, target)
+            if chain.count > 1 { add("/category/" + chain.joined(separator: "/"), target) }
+        }
+        for tag in channel.tags.values {
+            let slug = Slug.make(from: HTMLEntities.decode(tag.name))
+            guard usage.tags.contains(slug) else { continue }
+            add("/tag/" + tag.slug, "/tag/\(slug)/")
+        }
+        for author in channel.authors.values {
+            let slug = Slug.make(from: HTMLEntities.decode(author.displayName))
+            guard usage.authors.contains(slug) else { continue }
+            add("/author/" + author.login, "/author/\(slug)/")
+        }
+        return addresses
+    }
+
+    /// What converting one item needs.
+    struct Context: Sendable {
+        let survey: Survey
+        let origin: String
+        let exportName: String
+        let pictures: ForeignPictures
+        let renderer: MarkdownRenderer
+        let store: Store
+        let timeZone: TimeZone
+        let now: Date
+
+        var siteHosts: Set<String> {
+            let host = URLComponents(string: survey.channel.siteURL)?.host?.lowercased() ?? ""
+            let blogHost = URLComponents(string: survey.channel.blogURL)?.host?.lowercased() ?? ""
+            return Set([host, blogHost, host.hasPrefix("www.") ? String(host.dropFirst(4)) : "www." + host].filter { !$0.isEmpty && $0 != "www." })
+        }
+
+        /// Every picture an item shows: in its body, its galleries and as its featured image.
+        func pictureAddresses(of item: WordPressExport.Item) -> [String] {
+            var addresses = ImageAddresses.inHTML(item.content)
+            if let id = item.meta["_thumbnail_id"].flatMap({ Int($0) }), let attachment = survey.attachments[id] { addresses.append(attachment.url) }
+            if item.content.contains("[gallery") {
+                addresses += (survey.attachmentsByParent[item.id] ?? []).compactMap { survey.attachments[$0]?.url }
+                addresses += survey.attachments.values.map(\.url).filter { _ in item.content.contains("ids=") }
+            }
+            return addresses
+        }
+
+        func convert(_ item: WordPressExport.Item) async throws -> ForeignItem {
+            let title = Self.plain(item.title)
+            let kind = item.type == "page" ? "page" : "post"
+            var result = ForeignItem(label: "\(kind) \(item.id) “\(title.isEmpty ? "untitled" : title)”", content: .skipped(""))
+            // The statuses an article can have here; WordPress's others are not content.
+            var status: ArticleStatus
+            switch item.status {
+            case "publish": status = .published
+            case "future": status = .scheduled
+            case "draft": status = .draft
+            case "pending": status = .review
+            case "private":
+                status = .draft
+                result.notes.append("private in WordPress: imported as a draft")
+            case "auto-draft":
+                result.content = .skipped("an automatic draft WordPress made and nobody wrote")
+                return result
+            case "trash":
+                result.content = .skipped("in WordPress's trash")
+                return result
+            default:
+                result.content = .skipped("status '\(item.status)' is not a post's")
+                return result
+            }
+            if !item.password.isEmpty {
+                if status == .published || status == .scheduled {
+                    result.notes.append("password-protected in WordPress: imported as a draft, never public")
+                }
+                status = .draft
+            }
+            // Body: shortcodes, then HTML to Markdown, with pictures staged and the old site's links made relative.
+            let attachments = survey.attachments
+            let byParent = survey.attachmentsByParent[item.id] ?? []
+            let content = WordPressContent.html(
+                item.content,
+                attachment: { id in attachments[id].map { WordPressContent.Attachment(url: $0.url, alt: $0.alt, caption: Self.plain($0.caption)) } },
+                attachments: { byParent.compactMap { attachments[$0] }.map { WordPressContent.Attachment(url: $0.url, alt: $0.alt, caption: Self.plain($0.caption)) } })
+            let picked = PicturesUsed()
+            let hosts = siteHosts
+            let converted = HTMLToMarkdown.convert(
+                content.html, paragraphsFromLineBreaks: content.paragraphsFromLineBreaks,
+                images: { address in
+                    switch pictures.resolve(address) {
+                    case .success(let stored):
+                        picked.add(stored)
+                        return "/media/" + stored.path
+                    case .failure(let failure):
+                        picked.miss(address, failure.reason)
+                        return nil
+                    }
+                },
+                links: { Self.localized($0, hosts: hosts) })
+            result.removed = content.removed.map { "shortcode \($0)" } + converted.dropped
+            let html = try await store.bodyHTML(markdown: converted.markdown, renderer: renderer, known: picked.known)
+            let summary = Self.plain(item.excerpt)
+            let slug = Self.slug(item.name, title: title, id: item.id)
+            var legacy = ["/?p=\(item.id)"]
+            if let path = URLComponents(string: item.link)?.percentEncodedPath, path.count > 1 { legacy.append(path.legacyPath) }
+            let documentOrigin = ImportOrigin(origin: origin, id: String(item.id), guid: item.guid.isEmpty ? nil : item.guid)
+
+            if item.type == "page" {
+                result.missingImages = picked.missing
+                guard status == .published else {
+                    result.content = .skipped(item.password.isEmpty
+                        ? "a \(item.status) page: standing pages here are public or absent"
+                        : "a password-protected page: never made public")
+                    return result
+                }
+                legacy.append("/?page_id=\(item.id)")
+                result.content = .page(ForeignPage(
+                    path: pagePath(item), title: title.isEmpty ? "Untitled" : title, summary: summary, markdown: converted.markdown, html: html,
+                    origin: documentOrigin, legacyPaths: legacy))
+                return result
+            }
+
+            // Section: Yoast's primary category, else the first (WordPress's "Uncategorized" only when alone); the others are tags.
+            let categories = item.terms.filter { $0.domain == "category" }
+            let primarySlug = item.meta["_yoast_wpseo_primary_category"].flatMap { survey.channel.category(id: $0)?.slug }
+            let meaningful = categories.filter { $0.slug != "uncategorized" }
+            let section = categories.first { $0.slug == primarySlug } ?? meaningful.first ?? categories.first
+            var sectionName = section.map { Self.plain($0.name) } ?? "News"
+            if sectionName.isEmpty || ReservedPaths.segments.contains(Slug.make(from: sectionName)) { sectionName += " News" }
+            let tags = (categories.filter { $0.slug != section?.slug && $0.slug != "uncategorized" } + item.terms.filter { $0.domain == "post_tag" })
+                .map { Self.plain($0.name) }.filter { !$0.isEmpty }
+            let author = survey.channel.authors[item.creator].map { Self.plain($0.displayName) } ?? Self.plain(item.creator)
+
+            var image: FeaturedImage?
+            if let id = item.meta["_thumbnail_id"].flatMap({ Int($0) }), let attachment = survey.attachments[id] {
+                switch pictures.resolve(attachment.url) {
+                case .success(let stored):
+                    let caption = Self.plain(attachment.caption)
+                    image = FeaturedImage(
+                        source: stored.path, alt: [attachment.alt, caption, title].first { !$0.isEmpty } ?? "", caption: caption,
+                        width: stored.known.width, height: stored.known.height, placeholder: stored.known.placeholder)
+                case .failure(let failure):
+                    picked.miss(attachment.url, failure.reason)
+                }
+            }
+            result.missingImages = picked.missing
+            let published = WordPressExport.date(item.postDateGMT, in: TimeZone(identifier: "UTC")!)
+                ?? WordPressExport.date(item.postDate, in: timeZone)
+            if status == .scheduled, published == nil { status = .draft }
+            let source = ArticleSource(
+                title: title.isEmpty ? "Untitled" : title, slug: slug, sectionName: sectionName,
+                tagNames: tags.uniqued(by: { Slug.make(from: $0) }), authorNames: author.isEmpty ? [] : [author],
+                publishedAt: published, summary: summary, status: status, bodyMarkdown: converted.markdown,
+                file: "\(exportName) line \(item.line)")
+            result.content = .article(ArticleRecord(
+                source: source, bodyHTML: html, image: image, origin: documentOrigin, legacyPaths: legacy, importedBy: "WordPress import"))
+            return result
+        }
+
+        /// `about/team`: the page's slug under its parents'.
+        func pagePath(_ item: WordPressExport.Item) -> String {
+            var segments = [Self.slug(item.name, title: Self.plain(item.title), id: item.id)]
+            var parent = item.parent
+            var seen: Set<Int> = [item.id]
+            while parent != 0, !seen.contains(parent), segments.count < 5, let up = survey.pages[parent] {
+                seen.insert(parent)
+                segments.insert(Self.slug(up.name, title: Self.plain(up.title), id: parent), at: 0)
+                parent = up.parent
+            }
+            if ReservedPaths.segments.contains(segments[0]) { segments[0] += "-page" }
+            return segments.joined(separator: "/")
+        }
+
+        /// The slug: WordPress's (decoded, written in Latin letters when it is not), else the title's.
+        static func slug(_ name: String, title: String, id: Int) -> String {
+            let decoded = name.removingPercentEncoding ?? name
+            if Slug.isValid(decoded) { return decoded }
+            let made = Slug.make(from: decoded.isEmpty ? title : decoded)
+            return made == "item" ? "post-\(id)" : made
+        }
+
+        /// Text WordPress stored with entities and perhaps tags, as plain text.
+        static func plain(_ text: String) -> String {
+            guard text.contains("<") || text.contains("&") else { return text.trimmingCharacters(in: .whitespacesAndNewlines) }
+            return MarkdownRenderer.plainText(fromHTML: text).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+
+        /// A link to the old site itself, made relative (its old address redirects here).
+        static func localized(_ address: String, hosts: Set<String>) -> String {
+            guard let url = URLComponents(string: address), let host = url.host?.lowercased(), hosts.contains(host),
+                  !url.path.contains("/wp-content/"), !url.path.contains("/wp-admin")
+            else { return address }
+            return (url.percentEncodedPath.isEmpty ? "/" : url.percentEncodedPath) + (url.percentEncodedQuery.map { "?" + $0 } ?? "")
+                + (url.percentEncodedFragment.map { "#" + $0 } ?? "")
+        }
+    }
+}
+
+/// The pictures one item's conversion found and missed (conversion calls back synchronously).
+final class PicturesUsed: @unchecked Sendable {
+    private(set) var known: [String: BodyImages.Known] = [:]
+    private(set) var missing: [(image: String, reason: String)] = []
+
+    func add(_ stored: ImportImages.Stored) { known[stored.path] = stored.known }
+
+    func miss(_ image: String, _ reason: String) {
+        if !missing.contains(where: { $0.image == image }) { missing.append((image, reason)) }
+    }
+}

@@ -1,0 +1,98 @@
+import ArgumentParser
+import Foundation
+import MastheadApp
+import MastheadCore
+
+struct ImportWordPress: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import-wordpress",
+        abstract: "Import a WordPress site from its export file (Tools → Export, WXR 1.0–1.2).",
+        discussion: """
+            Posts and pages come with their slugs, dates, excerpts, authors, categories (one becomes \
+            the section: Yoast's primary category, else the first) and tags. Drafts, pending, scheduled, \
+            private and password-protected posts are never made public. Pictures are taken from --uploads \
+            (a copy of wp-content/uploads), else downloaded, else listed as missing. Every old address \
+            (permalinks, ?p=ID, ?page_id=ID, /category/, /tag/, /author/) answers with a redirect to the \
+            new one. The whole import is one transaction; running it again updates what changed and \
+            duplicates nothing; a story edited in the newsroom since keeps its text (the import is kept \
+            as a revision). A summary goes to standard output, progress to standard error.
+            """)
+
+    @OptionGroup var options: GlobalOptions
+
+    @Option(name: .long, help: ArgumentHelp("A copy of the old site's wp-content/uploads folder.", valueName: "dir"))
+    var uploads: String?
+
+    @Flag(name: .long, help: "Report what would be imported without writing anything.")
+    var dryRun = false
+
+    @Flag(name: .long, help: "Do not download pictures missing from --uploads.")
+    var noDownload = false
+
+    @Option(name: .long, help: ArgumentHelp("Write the report as JSON to this file.", valueName: "file"))
+    var report: String?
+
+    @Argument(help: ArgumentHelp("The export file WordPress wrote.", valueName: "export.xml"))
+    var export: String
+
+    func run() async throws {
+        let (configuration, logger) = try await reportingErrors { try await options.load() }
+        try await withSite(configuration, logger) { site in
+            let meter = ProgressMeter(noun: "posts and pages")
+            let result = try await site.wordpressImporter.run(
+                export, options: .init(uploads: uploads, dryRun: dryRun, download: !noDownload)
+            ) { done, total in meter.update(done, of: total) }
+            meter.finish()
+            try finish(result, report: report)
+        }
+    }
+}
+
+struct ImportGhost: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import-ghost",
+        abstract: "Import a Ghost site from its JSON export (Settings → Labs → Export; Ghost 4 to 6).",
+        discussion: """
+            Posts and pages come from their HTML with their tags (the primary tag becomes the section;             internal #tags are dropped), authors in Ghost's order, feature images with their alt text and             captions, custom excerpts, canonical URLs and statuses (drafts and scheduled posts stay private;             members-only posts are imported as drafts). Pictures are taken from --images (a copy of             content/images), else downloaded, else listed as missing. Ghost's addresses redirect to the             new ones. One transaction; running it again updates what changed and duplicates nothing.
+            """)
+
+    @OptionGroup var options: GlobalOptions
+
+    @Option(name: .long, help: ArgumentHelp("A copy of the old site's content/images folder.", valueName: "dir"))
+    var images: String?
+
+    @Flag(name: .long, help: "Report what would be imported without writing anything.")
+    var dryRun = false
+
+    @Flag(name: .long, help: "Do not download pictures missing from --images.")
+    var noDownload = false
+
+    @Option(name: .long, help: ArgumentHelp("Write the report as JSON to this file.", valueName: "file"))
+    var report: String?
+
+    @Argument(help: ArgumentHelp("The export file Ghost wrote.", valueName: "export.json"))
+    var export: String
+
+    func run() async throws {
+        let (configuration, logger) = try await reportingErrors { try await options.load() }
+        try await withSite(configuration, logger) { site in
+            let meter = ProgressMeter(noun: "posts and pages")
+            let result = try await site.ghostImporter.run(
+                export, options: .init(images: images, dryRun: dryRun, download: !noDownload)
+            ) { done, total in meter.update(done, of: total) }
+            meter.finish()
+            try finish(result, report: report)
+        }
+    }
+}
+
+/// Prints an import's summary and writes its JSON report.
+func finish(_ result: ImportReport, report: String?) throws {
+    print(result.summary)
+    guard let report else { return }
+    do {
+        try result.json().write(to: URL(fileURLWithPath: report))
+    } catch {
+        throw MastheadError(.invalidInput, "cannot write the report: \(error.localizedDescription)", location: .init(file: report))
+    }
+}
