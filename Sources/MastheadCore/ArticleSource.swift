@@ -21,8 +21,27 @@ public struct ArticleSource: Sendable, Equatable {
     public var bodyMarkdown: String
     /// The file it came from, for messages.
     public var file: String
-    /// Where the story was first published, when that stays its canonical address (imports only).
+    /// Where the story was first published, when that stays its canonical address.
     public var canonicalURL = ""
+    /// Headline and description for search engines, when they differ from the page's.
+    public var seoTitle = ""
+    public var seoDescription = ""
+    /// Corrections and updates shown under the story, oldest first; nil when the file says
+    /// nothing of them (the story's own are then left as they are).
+    public var corrections: [CorrectionSource]?
+
+    /// A correction or update as written in front matter.
+    public struct CorrectionSource: Sendable, Equatable {
+        public var kind: Correction.Kind
+        public var text: String
+        public var date: Date
+
+        public init(kind: Correction.Kind, text: String, date: Date) {
+            self.kind = kind
+            self.text = text
+            self.date = date
+        }
+    }
     /// The line of the `image` field, to point at it if the file cannot be read.
     public var imageLine: Int?
     /// The file line where ``bodyMarkdown`` starts, so problems in the body can name their line.
@@ -58,13 +77,15 @@ public struct ArticleSource: Sendable, Equatable {
     /// The front matter fields a Markdown article may have.
     public static let fields: [String] = [
         "title", "slug", "section", "tags", "authors", "date", "updated", "summary", "image",
-        "image_alt", "image_caption", "image_credit", "disclaimer", "status",
+        "image_alt", "image_caption", "image_credit", "disclaimer", "status", "seo_title", "seo_description", "canonical_url",
+        "corrections",
     ]
 
     /// Parses `text`, the content of `file`; dates without a zone are read in `timeZone`.
     ///
     /// Throws a ``MastheadError`` naming the file, line and field of the first problem found.
-    public static func parse(_ text: String, file: String, timeZone: TimeZone) throws -> ArticleSource {
+    /// A standing page's `slug` may be a path under other pages (`about/team`): `allowsPath`.
+    public static func parse(_ text: String, file: String, timeZone: TimeZone, allowsPath: Bool = false) throws -> ArticleSource {
         let (yaml, rawBody, firstBodyLine) = try splitFrontMatter(text, file: file)
         let node: Node?
         do {
@@ -96,7 +117,7 @@ public struct ArticleSource: Sendable, Equatable {
             throw MastheadError(.invalidInput, "missing title: every article needs a 'title:' line", location: .init(file: file, line: 1, field: "title"))
         }
         let slug = try reader.string("slug") ?? Slug.make(from: title)
-        guard Slug.isValid(slug) else {
+        guard Slug.isValid(slug) || (allowsPath && slug.split(separator: "/", omittingEmptySubsequences: false).allSatisfy { Slug.isValid(String($0)) }) else {
             throw MastheadError(
                 .invalidInput, "slug '\(slug)' may hold only lowercase letters, digits and single hyphens",
                 location: reader.location("slug"))
@@ -139,6 +160,15 @@ public struct ArticleSource: Sendable, Equatable {
             imageLine: values["image"]?.line
         )
         source.bodyLine = firstBodyLine + leadingBlankLines
+        source.seoTitle = try reader.string("seo_title") ?? ""
+        source.seoDescription = try reader.string("seo_description") ?? ""
+        if let canonical = try reader.string("canonical_url") {
+            guard canonical.hasPrefix("https://") || canonical.hasPrefix("http://") else {
+                throw MastheadError(.invalidInput, "canonical_url must be a web address (https://…)", location: reader.location("canonical_url"))
+            }
+            source.canonicalURL = canonical
+        }
+        source.corrections = try reader.corrections("corrections")
         return source
     }
 
@@ -175,6 +205,33 @@ private struct FieldReader {
             return scalar.string.trimmingCharacters(in: .whitespacesAndNewlines)
         }
         throw MastheadError(.invalidInput, "'\(field)' must be a single value, not a list or mapping", location: location(field))
+    }
+
+    /// `- {kind: correction, text: "…", date: 2024-02-20T09:00:00Z}` entries.
+    func corrections(_ field: String) throws -> [ArticleSource.CorrectionSource]? {
+        guard let (node, _) = values[field] else { return nil }
+        guard case .sequence(let sequence) = node else {
+            throw MastheadError(.invalidInput, "'\(field)' must be a list of {kind, text, date}", location: location(field))
+        }
+        return try sequence.map { item in
+            guard let mapping = item.mapping else {
+                throw MastheadError(.invalidInput, "each of '\(field)' must be {kind, text, date}", location: location(field))
+            }
+            var entry: [String: (node: Node, line: Int)] = [:]
+            for (key, value) in mapping { if let name = key.string { entry[name] = (value, (key.mark?.line ?? 0) + 1) } }
+            let reader = FieldReader(values: entry, file: file, timeZone: timeZone)
+            let kindText = try reader.string("kind") ?? Correction.Kind.correction.rawValue
+            guard let kind = Correction.Kind(rawValue: kindText) else {
+                throw MastheadError(.invalidInput, "a correction's kind is 'correction' or 'update', not '\(kindText)'", location: location(field))
+            }
+            guard let text = try reader.string("text"), !text.isEmpty else {
+                throw MastheadError(.invalidInput, "a correction needs its text", location: location(field))
+            }
+            guard let date = try reader.date("date") else {
+                throw MastheadError(.invalidInput, "a correction needs its date", location: location(field))
+            }
+            return ArticleSource.CorrectionSource(kind: kind, text: text, date: date)
+        }
     }
 
     func list(_ field: String) throws -> [String] {

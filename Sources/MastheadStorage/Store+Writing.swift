@@ -49,6 +49,8 @@ public struct ArticleRecord: Sendable {
             source.summary, image?.source ?? "", image?.alt ?? "", image?.caption ?? "", image?.credit ?? "",
             image?.width.map(String.init) ?? "", image?.height.map(String.init) ?? "", source.disclaimer ? "1" : "0",
             source.status.rawValue, source.bodyMarkdown, bodyHTML, legacyPaths.joined(separator: "\u{1}"), source.canonicalURL,
+            source.seoTitle, source.seoDescription,
+            (source.corrections ?? []).map { "\($0.kind.rawValue) \($0.date.epochSeconds) \($0.text)" }.joined(separator: "\u{1}"),
         ]
         return SHA256.hash(data: Data(parts.joined(separator: "\u{0}").utf8)).map { String(format: "%02x", $0) }.joined()
     }
@@ -294,7 +296,8 @@ extension Store {
         let image = record.image
         let content = ArticleContent(
             title: source.title, summary: source.summary, bodyMarkdown: source.bodyMarkdown, slug: source.slug, sectionID: section.id,
-            tagNames: source.tagNames, authorIDs: authorIDs, image: image, disclaimer: source.disclaimer)
+            tagNames: source.tagNames, authorIDs: authorIDs, image: image, disclaimer: source.disclaimer,
+            seoTitle: source.seoTitle, seoDescription: source.seoDescription)
         // Edited in the newsroom since the last import: the import becomes a revision beside it.
         if let existing, let importedVersion, importedVersion != currentVersion {
             let articleID = try existing.decode(column: "id", as: Int64.self)
@@ -324,6 +327,7 @@ extension Store {
                   image_width = \(bind: image?.width), image_height = \(bind: image?.height),
                   image_placeholder = \(bind: image?.placeholder),
                   disclaimer = \(bind: source.disclaimer ? 1 : 0), canonical_url = \(bind: source.canonicalURL),
+                  seo_title = \(bind: source.seoTitle), seo_description = \(bind: source.seoDescription),
                   version = \(bind: version), modified_at = \(bind: now.epochSeconds)
                 WHERE id = \(bind: articleID)
                 """).run()
@@ -333,12 +337,13 @@ extension Store {
             guard let row = try await db.raw("""
                 INSERT INTO article (slug, title, summary, body_markdown, body_html, section_id, status, published_at,
                   updated_at, image_source, image_alt, image_caption, image_credit, image_width, image_height,
-                  image_placeholder, disclaimer, canonical_url, version, created_at, modified_at)
+                  image_placeholder, disclaimer, canonical_url, seo_title, seo_description, version, created_at, modified_at)
                 VALUES (\(bind: source.slug), \(bind: source.title), \(bind: source.summary), \(bind: source.bodyMarkdown),
                   \(bind: record.bodyHTML), \(bind: section.id), \(bind: source.status.rawValue), \(bind: publishedAt),
                   \(bind: source.updatedAt?.epochSeconds), \(bind: image?.source), \(bind: image?.alt ?? ""),
                   \(bind: image?.caption ?? ""), \(bind: image?.credit ?? ""), \(bind: image?.width), \(bind: image?.height),
-                  \(bind: image?.placeholder), \(bind: source.disclaimer ? 1 : 0), \(bind: source.canonicalURL), 1,
+                  \(bind: image?.placeholder), \(bind: source.disclaimer ? 1 : 0), \(bind: source.canonicalURL),
+                  \(bind: source.seoTitle), \(bind: source.seoDescription), 1,
                   \(bind: now.epochSeconds), \(bind: now.epochSeconds))
                 RETURNING id
                 """).first()
@@ -356,6 +361,15 @@ extension Store {
                 insert += "(\(bind: articleID), \(bind: id), \(bind: position), \(bind: listedAt))"
             }
             try await db.raw(insert).run()
+        }
+        if let corrections = source.corrections {
+            try await db.raw("DELETE FROM correction WHERE article_id = \(bind: articleID)").run()
+            for correction in corrections {
+                try await db.raw("""
+                    INSERT INTO correction (article_id, kind, body, created_at)
+                    VALUES (\(bind: articleID), \(bind: correction.kind.rawValue), \(bind: correction.text), \(bind: correction.date.epochSeconds))
+                    """).run()
+            }
         }
         _ = try await insertRevision(db, articleID: articleID, version: version, kind: .import, userID: nil, userName: record.importedBy, content: content, now: now)
         try await recordOrigin(origin, articleID: articleID, fingerprint: fingerprint, version: version, in: db)
@@ -405,21 +419,26 @@ extension Store {
 
     /// Creates or updates the author profile for `name` (matched by its slug).
     @discardableResult
-    public func saveAuthor(name: String, title: String, bioHTML: String) async throws -> Author {
+    public func saveAuthor(name: String, title: String, bioMarkdown: String = "", bioHTML: String) async throws -> Author {
         try await writeContent { db in
             let id = try await Self.ensureAuthor(named: name, in: db)
-            try await db.raw("UPDATE author SET name = \(bind: name), title = \(bind: title), bio_html = \(bind: bioHTML) WHERE id = \(bind: id)").run()
+            try await db.raw("""
+                UPDATE author SET name = \(bind: name), title = \(bind: title), bio_markdown = \(bind: bioMarkdown), bio_html = \(bind: bioHTML)
+                WHERE id = \(bind: id)
+                """).run()
             return Author(id: id, slug: Slug.make(from: name), name: name, title: title, bioHTML: bioHTML)
         }
     }
 
     /// Creates or replaces the standing page at `slug`.
     public func savePage(slug: String, title: String, summary: String, markdown: String, html: String, now: Date = .now) async throws {
-        guard Slug.isValid(slug), !ReservedPaths.segments.contains(slug) else {
+        // `about/team`: a page under another.
+        let segments = slug.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard segments.allSatisfy(Slug.isValid), !ReservedPaths.segments.contains(segments[0]), segments.count <= 3 else {
             throw MastheadError(.invalidInput, "'\(slug)' cannot be a page address", location: .init(field: "slug"))
         }
         try await writeContent { db in
-            if try await db.raw("SELECT id FROM section WHERE slug = \(bind: slug)").first() != nil {
+            if segments.count == 1, try await db.raw("SELECT id FROM section WHERE slug = \(bind: slug)").first() != nil {
                 throw MastheadError(.invalidInput, "'/\(slug)/' is already a section's address", location: .init(field: "slug"))
             }
             try await db.raw("""

@@ -86,6 +86,28 @@ struct ImportGhost: AsyncParsableCommand {
     }
 }
 
+struct ExportMarkdown: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export-markdown",
+        abstract: "Write every article, page, author profile and picture out as Markdown files.",
+        discussion: """
+            DIR (new or empty) receives site.yaml (sections in order, author profiles),             articles/<section>/<slug>.md (every article, whatever its status, with front matter),             pages/<path>.md and media/ (the pictures). `masthead import-markdown DIR` brings it into             another site as it was.
+            """)
+
+    @OptionGroup var options: GlobalOptions
+
+    @Argument(help: ArgumentHelp("The folder to write (new or empty).", valueName: "dir"))
+    var directory: String
+
+    func run() async throws {
+        let (configuration, logger) = try await reportingErrors { try await options.load() }
+        try await withSite(configuration, logger) { site in
+            let summary = try await MarkdownExporter(store: site.store, mediaDirectory: configuration.mediaDirectory).export(to: directory)
+            print("Exported \(summary.articles) articles, \(summary.pages) pages, \(summary.authors) author profiles and \(summary.mediaFiles) media files to \(directory)")
+        }
+    }
+}
+
 /// Prints an import's summary and writes its JSON report.
 func finish(_ result: ImportReport, report: String?) throws {
     print(result.summary)

@@ -17,7 +17,7 @@ struct Masthead: AsyncParsableCommand {
             variables, then command-line options. With none, the site lives in ./data as an SQLite file.
             See docs/configuration.md for every setting.
             """,
-        subcommands: [Serve.self, Migrate.self, ImportMarkdown.self, ImportWordPress.self, ImportGhost.self, LoadDemo.self, AddCorrection.self, ConvertImage.self, ContentKey.self, UserCommand.self, TipsCommand.self],
+        subcommands: [Serve.self, Migrate.self, ImportMarkdown.self, ImportWordPress.self, ImportGhost.self, ExportMarkdown.self, LoadDemo.self, AddCorrection.self, ConvertImage.self, ContentKey.self, UserCommand.self, TipsCommand.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -153,9 +153,11 @@ struct ImportMarkdown: AsyncParsableCommand {
                 for path in try await site.importer.importPages(from: paths) { print(path) }
             } else {
                 let meter = ProgressMeter(noun: "articles")
-                let imported = try await site.importer.importArticles(from: paths, batchSize: batch) { done, total in
-                    meter.update(done, of: total)
-                }
+                let progress: ContentImporter.Progress = { done, total in meter.update(done, of: total) }
+                // A folder `export-markdown` wrote: sections, authors, pages and articles, as they were.
+                let imported = paths.count == 1 && ContentImporter.isSiteFolder(paths[0])
+                    ? try await site.importer.importSiteFolder(paths[0], batchSize: batch, progress: progress)
+                    : try await site.importer.importArticles(from: paths, batchSize: batch, progress: progress)
                 meter.finish()
                 for article in imported {
                     let note = article.status == .published ? "" : "  (\(article.status.rawValue), not public)"

@@ -5,6 +5,7 @@ import MastheadImaging
 import MastheadRendering
 import MastheadStorage
 import Synchronization
+import Yams
 
 /// Brings Markdown files into the store: checks every file first, copies their images into the
 /// media folder, then stores all articles in one transaction. Nothing is half-imported: a bad
@@ -152,19 +153,84 @@ public struct ContentImporter: Sendable {
         return ArticleRecord(source: source, bodyHTML: body, image: image)
     }
 
+    /// What `site.yaml` holds in a folder `export-markdown` wrote (and in the demo): sections in
+    /// their order and author profiles.
+    struct SiteManifest: Decodable {
+        struct Author: Decodable {
+            var name: String
+            var title: String
+            var bio: String
+        }
+        var sections: [String]
+        var authors: [Author]
+
+        static func read(_ path: String) throws -> SiteManifest {
+            do {
+                return try YAMLDecoder().decode(SiteManifest.self, from: try String(contentsOfFile: path, encoding: .utf8))
+            } catch {
+                throw MastheadError(.invalidInput, "cannot be read as a site manifest: \(error)", location: .init(file: path))
+            }
+        }
+    }
+
+    /// Creates the manifest's sections (in order) and saves its author profiles.
+    func apply(_ manifest: SiteManifest) async throws {
+        try await store.ensureSections(manifest.sections)
+        for author in manifest.authors {
+            try await store.saveAuthor(name: author.name, title: author.title, bioMarkdown: author.bio, bioHTML: markdown.html(from: author.bio))
+        }
+    }
+
+    /// Whether `path` is a folder `export-markdown` wrote (`site.yaml` beside `articles/`).
+    public static func isSiteFolder(_ path: String) -> Bool {
+        FileManager.default.fileExists(atPath: path + "/site.yaml") && FileManager.default.fileExists(atPath: path + "/articles")
+    }
+
+    /// Imports a folder `export-markdown` wrote: sections and authors, pages, then articles.
+    public func importSiteFolder(_ path: String, batchSize: Int? = nil, now: Date = .now, progress: Progress? = nil) async throws -> [ImportedArticle] {
+        try await apply(SiteManifest.read(path + "/site.yaml"))
+        if FileManager.default.fileExists(atPath: path + "/pages"),
+           (FileManager.default.subpaths(atPath: path + "/pages") ?? []).contains(where: { $0.hasSuffix(".md") }) {
+            _ = try await importPages(from: [path + "/pages"], now: now)
+        }
+        guard (FileManager.default.subpaths(atPath: path + "/articles") ?? []).contains(where: { $0.hasSuffix(".md") }) else { return [] }
+        return try await importArticles(from: [path + "/articles"], batchSize: batchSize, now: now, progress: progress)
+    }
+
     /// Imports standing pages (About, Privacy…): title, slug, summary and body of each file.
     public func importPages(from paths: [String], now: Date = .now) async throws -> [String] {
         var pages: [ArticleSource] = []
         for file in try Self.markdownFiles(in: paths) {
             let text = try String(contentsOfFile: file, encoding: .utf8)
-            pages.append(try ArticleSource.parse(text, file: file, timeZone: site.timeZone))
+            pages.append(try ArticleSource.parse(text, file: file, timeZone: site.timeZone, allowsPath: true))
         }
         for page in pages {
-            try await store.savePage(
-                slug: page.slug, title: page.title, summary: page.summary, markdown: page.bodyMarkdown,
-                html: markdown.html(from: page.bodyMarkdown), now: now)
+            let (markdown, html) = try await pageBody(page)
+            try await store.savePage(slug: page.slug, title: page.title, summary: page.summary, markdown: markdown, html: html, now: now)
         }
         return pages.map { "/\($0.slug)/" }
+    }
+
+    /// A page's Markdown and HTML; its pictures in an export's `media/` folder are brought into the media folder.
+    private func pageBody(_ page: ArticleSource) async throws -> (markdown: String, html: String) {
+        var references: [String] = []
+        _ = try markdown.html(from: page.bodyMarkdown) { image in
+            if !image.url.contains(":"), Self.keptMediaPath(image.url) != nil { references.append(image.url) }
+            return nil
+        }
+        var known: [String: BodyImages.Known] = [:]
+        var body = page.bodyMarkdown
+        if !references.isEmpty {
+            let images = try ImportImages(mediaDirectory: mediaDirectory, limits: imageLimits)
+            for reference in references {
+                let stored = try stage(
+                    reference.removingPercentEncoding ?? reference, named: "image \(reference)", for: page, at: .init(file: page.file), images: images)
+                known[stored.path] = stored.known
+                body = body.replacingOccurrences(of: "](\(reference)", with: "](/media/\(stored.path)")
+            }
+            try await images.staged.commit(store: store)
+        }
+        return (body, try await store.bodyHTML(markdown: body, renderer: markdown, known: known))
     }
 
     /// Checks the image file `reference` (relative to the Markdown file, or absolute) as uploads are
@@ -174,13 +240,24 @@ public struct ContentImporter: Sendable {
     ) throws -> ImportImages.Stored {
         let folder = (source.file as NSString).deletingLastPathComponent
         let path = reference.hasPrefix("/") ? reference : (folder as NSString).appendingPathComponent(reference)
+        // A picture in a `media/` folder beside the files (an export's) keeps its path in the media folder.
+        let mediaPath = Self.keptMediaPath(reference)
+            ?? source.slug + "/" + Slug.make(from: ((path as NSString).lastPathComponent as NSString).deletingPathExtension)
         do {
-            return try images.stage(
-                file: path, as: source.slug + "/" + Slug.make(from: ((path as NSString).lastPathComponent as NSString).deletingPathExtension),
-                checkExtension: true)
+            return try images.stage(file: path, as: mediaPath, checkExtension: true)
         } catch let rejection as ImageRejection {
             throw MastheadError(.invalidInput, "\(name) refused: \(rejection.message)", location: location)
         }
+    }
+
+    /// `wordpress/2013/01/photo.jpg` for `../../media/wordpress/2013/01/photo.jpg`: the path after
+    /// the last `media/` folder of a reference, when every part of it is a plain name.
+    static func keptMediaPath(_ reference: String) -> String? {
+        let parts = reference.split(separator: "/").map(String.init)
+        guard let index = parts.lastIndex(of: "media"), index + 1 < parts.count else { return nil }
+        let kept = parts[(index + 1)...]
+        guard kept.allSatisfy({ !$0.hasPrefix(".") && !$0.isEmpty }) else { return nil }
+        return kept.joined(separator: "/")
     }
 
     private func stageImage(_ reference: String, for source: ArticleSource, images: ImportImages) throws -> FeaturedImage {

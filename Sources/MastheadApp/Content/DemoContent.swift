@@ -15,11 +15,6 @@ public struct DemoContent: Sendable {
     }
 
     private struct Manifest: Decodable {
-        struct Author: Decodable {
-            var name: String
-            var title: String
-            var bio: String
-        }
         struct CorrectionNote: Decodable {
             var article: String
             var kind: String
@@ -32,7 +27,7 @@ public struct DemoContent: Sendable {
             }
         }
         var sections: [String]
-        var authors: [Author]
+        var authors: [ContentImporter.SiteManifest.Author]
         var corrections: [CorrectionNote]
     }
 
@@ -46,10 +41,7 @@ public struct DemoContent: Sendable {
             throw MastheadError(.invalidInput, "cannot read the demo manifest: \(error)", location: .init(file: manifestPath))
         }
         let store = importer.store
-        try await store.ensureSections(manifest.sections)
-        for author in manifest.authors {
-            try await store.saveAuthor(name: author.name, title: author.title, bioHTML: importer.markdown.html(from: author.bio))
-        }
+        try await importer.apply(ContentImporter.SiteManifest(sections: manifest.sections, authors: manifest.authors))
         _ = try await importer.importPages(from: [directory + "/pages"])
 
         // Articles and their pictures go to a scratch folder, so the pictures are made fresh

@@ -359,7 +359,7 @@ public struct WordPressImporter: Sendable {
             var segments = [Self.slug(item.name, title: Self.plain(item.title), id: item.id)]
             var parent = item.parent
             var seen: Set<Int> = [item.id]
-            while parent != 0, !seen.contains(parent), segments.count < 5, let up = survey.pages[parent] {
+            while parent != 0, !seen.contains(parent), segments.count < 3, let up = survey.pages[parent] {
                 seen.insert(parent)
                 segments.insert(Self.slug(up.name, title: Self.plain(up.title), id: parent), at: 0)
                 parent = up.parent
