@@ -77,14 +77,6 @@ public struct Site: Sendable {
         WebhookNotifier(store: store, settings: settings, logger: logger)
     }
 
-    /// Announces imported articles that readers can see: new ones as published, others as updated.
-    public func announceImported(_ imported: [ImportedArticle]) async {
-        for article in imported where article.status == .published {
-            guard let stored = try? await store.article(slug: article.slug) else { continue }
-            await webhooks.announce(article.created ? .published : .updated, article: stored)
-        }
-    }
-
     var views: ViewBuilder {
         let signer = imageSigner
         var views = ViewBuilder(settings: settings, assetsVersion: theme.assetsVersion, images: ImageLinks { signer.url(path: $0, variant: $1) })

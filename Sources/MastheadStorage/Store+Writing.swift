@@ -96,6 +96,8 @@ public final class ArticleImport: @unchecked Sendable {
     /// How many articles were saved so far.
     var count: Int { saved }
     private var sections: [String: Section] = [:]
+    /// Whether any webhook listens (events are recorded only then), asked once per import.
+    private var webhooksListen: Bool?
     private var tags: [String: Int64] = [:]
     private var authors: [String: Int64] = [:]
 
@@ -187,6 +189,17 @@ public final class ArticleImport: @unchecked Sendable {
                 ON CONFLICT (temporary) DO UPDATE SET final = excluded.final
                 """).run()
         }
+    }
+
+    /// Records `event` for the article in the import's transaction; the server announces it to
+    /// the webhooks (see `WebhookNotifier.announceRecordedEvents`), so an import that does not
+    /// commit announces nothing and one that does is never lost.
+    func record(_ event: ArticleEvent, articleID: Int64) async throws {
+        if webhooksListen == nil { webhooksListen = try await db.raw("SELECT id FROM webhook LIMIT 1").first() != nil }
+        guard webhooksListen == true else { return }
+        try await db.raw("""
+            INSERT INTO article_event (article_id, event, created_at) VALUES (\(bind: articleID), \(bind: event.rawValue), \(bind: now.epochSeconds))
+            """).run()
     }
 
     func section(named name: String) async throws -> Section {
@@ -375,6 +388,13 @@ extension Store {
         try await recordOrigin(origin, articleID: articleID, fingerprint: fingerprint, version: version, in: db)
         try await recordLegacyPaths(record.legacyPaths, articleID: articleID, in: db)
         try await notePagesShowing(articleID: articleID, in: db, stale)
+        let wasPublished = try existing?.decode(column: "status", as: String.self) == ArticleStatus.published.rawValue
+        switch (wasPublished, source.status == .published) {
+        case (false, true): try await importer.record(.published, articleID: articleID)
+        case (true, true): try await importer.record(.updated, articleID: articleID)
+        case (true, false): try await importer.record(.unpublished, articleID: articleID)
+        case (false, false): break
+        }
         return ImportedArticle(
             slug: source.slug, path: "/\(section.slug)/\(source.slug)/", status: source.status, change: existing == nil ? .created : .updated)
     }

@@ -163,8 +163,6 @@ struct ImportMarkdown: AsyncParsableCommand {
                     let note = article.status == .published ? "" : "  (\(article.status.rawValue), not public)"
                     print(article.path + note)
                 }
-                // Queued in the database; the running server sends them.
-                if try await !site.store.webhooks().isEmpty { await site.announceImported(imported) }
             }
         }
     }

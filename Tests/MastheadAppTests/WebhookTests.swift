@@ -129,4 +129,27 @@ final class Receiver: Sendable {
             }
         }
     }
+
+    @Test func importsAreAnnouncedOnlyOnceTheyCommit() async throws {
+        try await withTestSite { test in
+            let store = test.site.store
+            _ = try await store.addWebhook(url: "https://hooks.example/cdn", events: ArticleEvent.allCases)
+            try test.writeArticle("in/a.md", frontMatter: ["title: Ferry news", "section: World"])
+            try test.writeArticle("in/b.md", frontMatter: ["title: Draft news", "section: World", "status: draft"])
+            try await test.importArticles(test.directory + "/in")
+            // A second import that fails (a bad file) changes nothing and announces nothing.
+            try test.writeArticle("in/c.md", frontMatter: ["title: Late news", "section: World"])
+            try "not front matter".write(toFile: test.directory + "/in/d.md", atomically: true, encoding: .utf8)
+            await #expect(throws: MastheadError.self) { try await test.importArticles(test.directory + "/in") }
+            await test.site.webhooks.announceRecordedEvents()
+            #expect(try await store.recentDeliveries().map(\.event) == ["article.published"], "only the published story, once")
+            // Imported again, unchanged: nothing new to announce; changed: an update.
+            try FileManager.default.removeItem(atPath: test.directory + "/in/d.md")
+            try FileManager.default.removeItem(atPath: test.directory + "/in/c.md")
+            try test.writeArticle("in/a.md", frontMatter: ["title: Ferry news", "section: World", "summary: Now with a dek"])
+            try await test.importArticles(test.directory + "/in")
+            await test.site.webhooks.announceRecordedEvents()
+            #expect(try await store.recentDeliveries().reversed().map(\.event) == ["article.published", "article.updated"])
+        }
+    }
 }
