@@ -29,6 +29,7 @@ bench-smoke:
 	@scripts/install-deps.sh bench
 	MASTHEAD_BIN=$(BIN) bench/scale.sh 300 --smoke
 	MASTHEAD_BIN=$(BIN) bench/soak.sh --smoke
+	MASTHEAD_BIN=$(BIN) bench/import.sh 300 --smoke
 
 test-swift: deps
 	$(SWIFT) test

@@ -11,7 +11,7 @@ for extra in "$@"; do
   case "$extra" in
     test) packages+=(chromium chromium-driver fonts-dejavu-core imagemagick libimage-exiftool-perl)
           command -v java >/dev/null 2>&1 || packages+=(default-jre-headless) ;;
-    bench) packages+=(nginx wrk libvips-tools imagemagick python3-numpy) ;;
+    bench) packages+=(nginx wrk libvips-tools imagemagick python3-numpy bc time) ;;
     *) echo "install-deps: unknown group '$extra' (use: test, bench)" >&2; exit 2 ;;
   esac
 done

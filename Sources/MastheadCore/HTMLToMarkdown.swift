@@ -132,7 +132,7 @@ public struct HTMLToMarkdown {
         var result: [String] = []
         var images: [String] = []
         let text = inline(nodes, lifted: &images)
-        for part in text.components(separatedBy: Self.paragraphBreak) {
+        for part in text.split(separator: Self.paragraphBreak) {
             let paragraph = part.finishingBreaks
             guard !paragraph.isEmpty else { continue }
             // An address alone on its line is a link (and a video's, an embed).
@@ -201,8 +201,10 @@ public struct HTMLToMarkdown {
 
     /// `![alt](src "caption")`, or nil when the image cannot be had.
     private mutating func image(_ element: HTMLTree.Element, caption: String) -> String? {
-        guard let source = element.attribute("src")?.trimmingCharacters(in: .whitespaces), !source.isEmpty,
-              !source.lowercased().hasPrefix("data:")
+        // Lazy-loading plugins keep the real address in data-src and a blank placeholder in src.
+        let candidates = [element.attribute("src"), element.attribute("data-src"), element.attribute("data-lazy-src"), element.attribute("data-orig-file")]
+        guard let source = candidates.compactMap({ $0?.trimmingCharacters(in: .whitespaces) })
+            .first(where: { !$0.isEmpty && !$0.lowercased().hasPrefix("data:") })
         else { return nil }
         guard let resolved = resolve(source) else { return nil }
         let alt = Self.escape(element.attribute("alt")?.collapsingWhitespace ?? "")
@@ -290,9 +292,9 @@ public struct HTMLToMarkdown {
     }
 
     /// Marks a paragraph break found in text (autop), split on after the run is written.
-    static let paragraphBreak = "\u{1}P"
+    static let paragraphBreak: Character = "\u{1}"
     /// Marks a line break (`<br>`, or a single newline with autop).
-    static let lineBreak = "\u{1}B"
+    static let lineBreak: Character = "\u{2}"
 
     private mutating func inline(_ nodes: [HTMLTree.Node]) -> String {
         var images: [String] = []
@@ -318,24 +320,48 @@ public struct HTMLToMarkdown {
         return out
     }
 
+    /// Text as Markdown in one pass: whitespace collapsed, markup characters escaped; with autop,
+    /// a blank line marks a paragraph break and a single line break a line break.
     private func textMarkdown(_ text: String) -> String {
-        if autop {
-            let normalized = text.replacingOccurrences(of: "\r\n", with: "\n")
-                .replacingOccurrences(of: #"\n[ \t]+(?=\n)"#, with: "\n", options: .regularExpression)
-            let paragraphs = normalized.components(separatedBy: "\n\n").map { paragraph in
-                paragraph.split(separator: "\n", omittingEmptySubsequences: false)
-                    .map { Self.escape(String($0).collapsingWhitespace) }
-                    .joined(separator: Self.lineBreak)
+        var out = ""
+        out.reserveCapacity(text.utf8.count + 8)
+        var pendingSpace = false
+        var newlines = 0
+        func flushSpace() {
+            if autop, newlines >= 2 {
+                out.append(Self.paragraphBreak)
+            } else if autop, newlines == 1 {
+                out.append(Self.lineBreak)
+            } else if pendingSpace || newlines > 0 {
+                out.append(" ")
             }
-            return paragraphs.joined(separator: Self.paragraphBreak)
+            pendingSpace = false
+            newlines = 0
         }
-        return Self.escape(text.collapsingWhitespace)
+        var characters = text.makeIterator()
+        var next = characters.next()
+        while let character = next {
+            next = characters.next()
+            if character.isNewline {
+                if character == "\r\n" || character == "\n" || character == "\r" { newlines += 1 } else { pendingSpace = true }
+                continue
+            }
+            if character.isWhitespace {
+                pendingSpace = true
+                continue
+            }
+            if character == Self.paragraphBreak || character == Self.lineBreak { continue }
+            flushSpace()
+            Self.appendEscaped(character, before: next, to: &out)
+        }
+        flushSpace()
+        return out
     }
 
     private mutating func inlineElement(_ element: HTMLTree.Element, lifted: inout [String]) -> String {
         switch element.name {
         case "br":
-            return Self.lineBreak
+            return String(Self.lineBreak)
         case "img":
             // An image alone in a paragraph is a block of its own; beside text it stays inline.
             guard let markdown = image(element, caption: "") else { return "" }
@@ -385,8 +411,8 @@ public struct HTMLToMarkdown {
 
     /// `**text**` with the spaces at its edges moved outside, as Markdown needs them.
     static func wrap(_ text: String, _ marker: String) -> String {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        guard !trimmed.isEmpty, !trimmed.hasPrefix(lineBreak), !trimmed.contains(paragraphBreak) else { return text }
+        let trimmed = text.trimmedSpaces
+        guard !trimmed.isEmpty, trimmed.first != lineBreak, !trimmed.contains(paragraphBreak) else { return text }
         let leading = text.prefix { $0 == " " }
         let trailing = String(text.reversed().prefix { $0 == " " })
         return leading + marker + trimmed + marker + trailing
@@ -404,22 +430,26 @@ public struct HTMLToMarkdown {
     /// is seen to when the paragraph is finished).
     static func escape(_ text: String) -> String {
         var out = ""
-        out.reserveCapacity(text.count)
+        out.reserveCapacity(text.utf8.count)
         var characters = text.makeIterator()
         var next = characters.next()
         while let character = next {
             next = characters.next()
-            switch character {
-            case "\\", "`", "*", "_", "[", "]", "<", "|", "~":
-                out.append("\\")
-            case "&" where next.map { $0.isLetter || $0 == "#" } == true:
-                out.append("\\")
-            default:
-                break
-            }
-            out.append(character)
+            appendEscaped(character, before: next, to: &out)
         }
         return out
+    }
+
+    private static func appendEscaped(_ character: Character, before next: Character?, to out: inout String) {
+        switch character {
+        case "\\", "`", "*", "_", "[", "]", "<", "|", "~":
+            out.append("\\")
+        case "&" where next.map { $0.isLetter || $0 == "#" } == true:
+            out.append("\\")
+        default:
+            break
+        }
+        out.append(character)
     }
 }
 
@@ -442,18 +472,26 @@ private extension String {
 
     /// One line: break markers as spaces, trimmed.
     var collapsingBreaks: String {
-        replacingOccurrences(of: HTMLToMarkdown.paragraphBreak, with: " ").replacingOccurrences(of: HTMLToMarkdown.lineBreak, with: " ")
-            .collapsingWhitespace.trimmingCharacters(in: .whitespaces)
+        String(map { $0 == HTMLToMarkdown.paragraphBreak || $0 == HTMLToMarkdown.lineBreak ? " " : $0 }).collapsingWhitespace.trimmedSpaces
     }
 
+    /// Without the spaces at either end.
+    var trimmedSpaces: String {
+        guard first == " " || last == " " else { return self }
+        return String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+    }
+}
+
+private extension Substring {
     /// A paragraph: trimmed, line-break markers at its edges dropped, the others written as
     /// Markdown hard breaks, and a start that Markdown would read as a list, heading or quote escaped.
     var finishingBreaks: String {
-        var lines = components(separatedBy: HTMLToMarkdown.lineBreak).map { $0.trimmingCharacters(in: .whitespaces) }
-        while lines.first?.isEmpty == true { lines.removeFirst() }
-        while lines.last?.isEmpty == true { lines.removeLast() }
-        return lines.filter { !$0.isEmpty }.map(\.escapingLineStart).joined(separator: "\\\n")
+        split(separator: HTMLToMarkdown.lineBreak).map { String($0).trimmedSpaces }.filter { !$0.isEmpty }
+            .map(\.escapingLineStart).joined(separator: "\\\n")
     }
+}
+
+private extension String {
 
     /// A line that would start a list item, quote or heading, escaped to stay text.
     var escapingLineStart: String {

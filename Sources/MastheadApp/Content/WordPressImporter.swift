@@ -154,9 +154,14 @@ public struct WordPressImporter: Sendable {
         return address.hasSuffix("/") ? String(address.dropLast()) : address
     }
 
-    /// `2013/01/photo.jpg` for an address under `wp-content/uploads/` (or a multisite's `files/`).
+    /// `2013/01/photo.jpg` for an address under `wp-content/uploads/` (or a multisite's `files/`,
+    /// or WordPress.com's `*.files.wordpress.com/2013/01/photo.jpg`).
     @Sendable static func uploadsPath(_ address: String) -> String? {
-        let path = URLComponents(string: address)?.path ?? address
+        let url = URLComponents(string: address)
+        let path = url?.path ?? address
+        if url?.host?.hasSuffix(".files.wordpress.com") == true, path.count > 1 {
+            return String(path.dropFirst()).removingPercentEncoding ?? String(path.dropFirst())
+        }
         for marker in ["/wp-content/uploads/", "/files/"] {
             if let range = path.range(of: marker) {
                 let relative = String(path[range.upperBound...])
@@ -166,9 +171,11 @@ public struct WordPressImporter: Sendable {
         return nil
     }
 
-    /// The original of a resized or scaled copy first (`photo-1024x768.jpg`, `photo-scaled.jpg` → `photo.jpg`), then the copy.
+    /// The original of a resized, scaled or edited copy first (`photo-1024x768.jpg`,
+    /// `photo-scaled.jpg`, `photo-e1580000000000.jpg` → `photo.jpg`), then the copy.
     @Sendable static func originals(_ relative: String) -> [String] {
-        let original = relative.replacingOccurrences(of: #"-(\d+x\d+|scaled|rotated)(?=\.[A-Za-z0-9]+$)"#, with: "", options: .regularExpression)
+        let original = relative.replacingOccurrences(
+            of: #"(-(\d+x\d+|scaled|rotated|e\d{10,13}))+(?=\.[A-Za-z0-9]+$)"#, with: "", options: .regularExpression)
         return original == relative ? [relative] : [original, relative]
     }
 
