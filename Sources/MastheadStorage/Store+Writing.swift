@@ -284,15 +284,6 @@ extension Store {
         } else {
             existing = nil
         }
-        if existing == nil, origin.origin != "markdown" {
-            // Another story has the slug: this one takes the next free one (its old address redirects).
-            var number = 1
-            let base = source.slug
-            while try await db.raw("SELECT id FROM article WHERE slug = \(bind: source.slug)").first() != nil {
-                number += 1
-                source.slug = "\(base.prefix(110))-\(number)"
-            }
-        }
         let section = try await importer.section(named: source.sectionName)
         let currentVersion = try existing?.decode(column: "version", as: Int.self) ?? 0
         let importedVersion = try mapping?.decode(column: "version", as: Int.self)
@@ -347,21 +338,30 @@ extension Store {
             try await db.raw("DELETE FROM article_author WHERE article_id = \(bind: articleID)").run()
             try await db.raw("DELETE FROM article_tag WHERE article_id = \(bind: articleID)").run()
         } else {
-            guard let row = try await db.raw("""
-                INSERT INTO article (slug, title, summary, body_markdown, body_html, section_id, status, published_at,
-                  updated_at, image_source, image_alt, image_caption, image_credit, image_width, image_height,
-                  image_placeholder, disclaimer, canonical_url, seo_title, seo_description, version, created_at, modified_at)
-                VALUES (\(bind: source.slug), \(bind: source.title), \(bind: source.summary), \(bind: source.bodyMarkdown),
-                  \(bind: record.bodyHTML), \(bind: section.id), \(bind: source.status.rawValue), \(bind: publishedAt),
-                  \(bind: source.updatedAt?.epochSeconds), \(bind: image?.source), \(bind: image?.alt ?? ""),
-                  \(bind: image?.caption ?? ""), \(bind: image?.credit ?? ""), \(bind: image?.width), \(bind: image?.height),
-                  \(bind: image?.placeholder), \(bind: source.disclaimer ? 1 : 0), \(bind: source.canonicalURL),
-                  \(bind: source.seoTitle), \(bind: source.seoDescription), 1,
-                  \(bind: now.epochSeconds), \(bind: now.epochSeconds))
-                RETURNING id
-                """).first()
-            else { throw MastheadError(.storage, "inserting article '\(source.slug)' returned no id") }
-            articleID = try row.decode(column: "id", as: Int64.self)
+            // Another story may have the slug (an import from another system): this one then takes
+            // the next free one, and its old address redirects to it.
+            let base = source.slug
+            var inserted: (any SQLRow)?
+            for number in 1...1000 {
+                if number > 1 { source.slug = "\(base.prefix(110))-\(number)" }
+                inserted = try await db.raw("""
+                    INSERT INTO article (slug, title, summary, body_markdown, body_html, section_id, status, published_at,
+                      updated_at, image_source, image_alt, image_caption, image_credit, image_width, image_height,
+                      image_placeholder, disclaimer, canonical_url, seo_title, seo_description, version, created_at, modified_at)
+                    VALUES (\(bind: source.slug), \(bind: source.title), \(bind: source.summary), \(bind: source.bodyMarkdown),
+                      \(bind: record.bodyHTML), \(bind: section.id), \(bind: source.status.rawValue), \(bind: publishedAt),
+                      \(bind: source.updatedAt?.epochSeconds), \(bind: image?.source), \(bind: image?.alt ?? ""),
+                      \(bind: image?.caption ?? ""), \(bind: image?.credit ?? ""), \(bind: image?.width), \(bind: image?.height),
+                      \(bind: image?.placeholder), \(bind: source.disclaimer ? 1 : 0), \(bind: source.canonicalURL),
+                      \(bind: source.seoTitle), \(bind: source.seoDescription), 1,
+                      \(bind: now.epochSeconds), \(bind: now.epochSeconds))
+                    ON CONFLICT (slug) DO NOTHING
+                    RETURNING id
+                    """).first()
+                if inserted != nil || origin.origin == "markdown" { break }
+            }
+            guard let inserted else { throw MastheadError(.conflict, "the slug '\(base)' is taken", location: .init(file: source.file, field: "slug")) }
+            articleID = try inserted.decode(column: "id", as: Int64.self)
         }
         try await SQLiteSearch.index(
             db, id: articleID, title: source.title, summary: source.summary, bodyHTML: record.bodyHTML, replacing: existing != nil)
@@ -410,12 +410,14 @@ extension Store {
 
     /// Old addresses of an article, redirected to it wherever it lives.
     static func recordLegacyPaths(_ paths: [String], articleID: Int64? = nil, target: String? = nil, in db: any SQLDatabase) async throws {
-        for path in paths {
-            try await db.raw("""
-                INSERT INTO legacy_address (path, article_id, target) VALUES (\(bind: path), \(bind: articleID), \(bind: target))
-                ON CONFLICT (path) DO UPDATE SET article_id = excluded.article_id, target = excluded.target
-                """).run()
+        guard !paths.isEmpty else { return }
+        var insert: SQLQueryString = "INSERT INTO legacy_address (path, article_id, target) VALUES "
+        for (index, path) in Set(paths).sorted().enumerated() {
+            if index > 0 { insert += ", " }
+            insert += "(\(bind: path), \(bind: articleID), \(bind: target))"
         }
+        insert += " ON CONFLICT (path) DO UPDATE SET article_id = excluded.article_id, target = excluded.target"
+        try await db.raw(insert).run()
     }
 
     /// Keeps `listed_at` on the article's tag and author links equal to its publication time while

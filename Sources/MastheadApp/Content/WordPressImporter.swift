@@ -82,27 +82,46 @@ public struct WordPressImporter: Sendable {
             var done = 0
             var pages: [ForeignItem] = []
             var usage = Usage()
-            func flush(_ report: inout ImportReport) async throws {
-                guard !batch.isEmpty else { return }
-                if let downloads {
-                    await downloads.fetch(pictures.toDownload(batch.flatMap { context.pictureAddresses(of: $0) }))
-                }
-                let items = try await ForeignImportRun.convert(batch) { try await context.convert($0) }
+            // While one batch is stored, the next is converted on the other cores.
+            var converting: Task<[ForeignItem], any Error>?
+            func storeConverted(_ report: inout ImportReport) async throws {
+                guard let task = converting else { return }
+                converting = nil
+                let items = try await task.value
                 for case .article(let record) in items.map(\.content) { usage.note(record.source) }
                 // Pages are stored after every post: a page may share its address with a category that becomes a section.
                 pages += items.filter { if case .page = $0.content { true } else { false } }
                 try await ForeignImportRun.store(items.filter { if case .page = $0.content { false } else { true } }, in: importer, report: &report)
-                done += batch.count
+                done += items.count
                 progress?(done, survey.total)
+            }
+            func flush(_ report: inout ImportReport) async throws {
+                guard !batch.isEmpty else { return }
+                let items = batch
                 batch = []
+                let next = Task {
+                    if let downloads {
+                        await downloads.fetch(pictures.toDownload(items.flatMap { context.pictureAddresses(of: $0) }))
+                    }
+                    return try await ForeignImportRun.convert(items) { try await context.convert($0) }
+                }
+                try await storeConverted(&report)
+                converting = next
             }
-            while let item = try reader.next() {
-                report.comments += item.comments
-                guard item.type == "post" || item.type == "page" else { continue }
-                batch.append(item)
-                if batch.count >= Self.batch { try await flush(&report) }
+            do {
+                while let item = try reader.next() {
+                    report.comments += item.comments
+                    guard item.type == "post" || item.type == "page" else { continue }
+                    batch.append(item)
+                    if batch.count >= Self.batch { try await flush(&report) }
+                }
+                try await flush(&report)
+                try await storeConverted(&report)
+            } catch {
+                converting?.cancel()
+                _ = try? await converting?.value
+                throw error
             }
-            try await flush(&report)
             try await ForeignImportRun.store(pages, in: importer, report: &report)
             let addresses = Self.archiveAddresses(survey.channel, usage: usage)
             try await importer.recordLegacyAddresses(addresses)
