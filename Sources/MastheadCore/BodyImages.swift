@@ -51,7 +51,7 @@ public enum BodyImages {
                 return nil
             }
             var offered = widths.filter { $0 < width }
-            offered.append(min(width, widths.last ?? width))
+            if !offered.contains(min(width, widths.last ?? width)) { offered.append(min(width, widths.last ?? width)) }
             let srcset = offered.map { "\(url(path, $0)) \(min($0, width))w" }.joined(separator: ", ")
             let middle = offered.first { $0 >= 800 } ?? offered[offered.count - 1]
             let alt = attribute("alt", in: attributes) ?? ""

@@ -95,7 +95,9 @@ public struct HTMLToMarkdown {
         switch name {
         case "h1", "h2", "h3", "h4", "h5", "h6":
             let text = inline(element.children).collapsingBreaks
-            return text.isEmpty ? [] : [String(repeating: "#", count: Int(String(name.last!))!) + " " + text]
+            // A heading ending in `#` would lose it as a closing sequence.
+            let kept = text.hasSuffix("#") ? String(text.dropLast()) + "\\#" : text
+            return text.isEmpty ? [] : [String(repeating: "#", count: Int(String(name.last!))!) + " " + kept]
         case "p":
             return paragraphs(element.children)
         case "hr":
@@ -278,6 +280,7 @@ public struct HTMLToMarkdown {
 
     /// The web address a paragraph consists of, if it is only that.
     static func bareAddress(_ paragraph: String) -> String? {
+        guard paragraph.hasPrefix("http"), !paragraph.contains(" ") else { return nil }
         var text = ""
         var escaped = false
         for character in paragraph {
@@ -310,53 +313,69 @@ public struct HTMLToMarkdown {
         for node in nodes {
             switch node {
             case .text(let text):
-                out += textMarkdown(text)
+                Self.append(textMarkdown(text), to: &out)
             case .comment:
                 continue
             case .element(let element):
-                out += inlineElement(element, lifted: &lifted)
+                Self.append(inlineElement(element, lifted: &lifted), to: &out)
             }
         }
         return out
     }
 
-    /// Text as Markdown in one pass: whitespace collapsed, markup characters escaped; with autop,
-    /// a blank line marks a paragraph break and a single line break a line break.
+    /// Text as Markdown in one pass over its scalars: whitespace collapsed, markup characters
+    /// escaped; with autop, a blank line marks a paragraph break and a single line break a line break.
     private func textMarkdown(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count + 8)
+        var out = String.UnicodeScalarView()
         var pendingSpace = false
         var newlines = 0
-        func flushSpace() {
+        var scalars = text.unicodeScalars.makeIterator()
+        var next = scalars.next()
+        var previous: Unicode.Scalar?
+        while let scalar = next {
+            next = scalars.next()
+            defer { previous = scalar }
+            switch scalar {
+            case "\n":
+                if previous != "\r" { newlines += 1 }
+                continue
+            case "\r":
+                newlines += 1
+                continue
+            case " ", "\t":
+                pendingSpace = true
+                continue
+            case "\u{1}", "\u{2}":
+                continue
+            default:
+                if scalar.value > 0x7F, scalar.properties.isWhitespace {
+                    pendingSpace = true
+                    continue
+                }
+            }
             if autop, newlines >= 2 {
-                out.append(Self.paragraphBreak)
+                out.append(Self.paragraphBreakScalar)
             } else if autop, newlines == 1 {
-                out.append(Self.lineBreak)
+                out.append(Self.lineBreakScalar)
             } else if pendingSpace || newlines > 0 {
                 out.append(" ")
             }
             pendingSpace = false
             newlines = 0
+            Self.appendEscaped(scalar, before: next, to: &out)
         }
-        var characters = text.makeIterator()
-        var next = characters.next()
-        while let character = next {
-            next = characters.next()
-            if character.isNewline {
-                if character == "\r\n" || character == "\n" || character == "\r" { newlines += 1 } else { pendingSpace = true }
-                continue
-            }
-            if character.isWhitespace {
-                pendingSpace = true
-                continue
-            }
-            if character == Self.paragraphBreak || character == Self.lineBreak { continue }
-            flushSpace()
-            Self.appendEscaped(character, before: next, to: &out)
+        if autop, newlines >= 2 {
+            out.append(Self.paragraphBreakScalar)
+        } else if autop, newlines == 1 {
+            out.append(Self.lineBreakScalar)
+        } else if pendingSpace || newlines > 0 {
+            out.append(" ")
         }
-        flushSpace()
-        return out
+        return String(out)
     }
+
+    static let paragraphBreakScalar: Unicode.Scalar = "\u{1}"
+    static let lineBreakScalar: Unicode.Scalar = "\u{2}"
 
     private mutating func inlineElement(_ element: HTMLTree.Element, lifted: inout [String]) -> String {
         switch element.name {
@@ -410,12 +429,33 @@ public struct HTMLToMarkdown {
     }
 
     /// `**text**` with the spaces at its edges moved outside, as Markdown needs them.
+    /// `**text**`, with spaces and line breaks at its edges moved outside the markers, as
+    /// Markdown needs them.
     static func wrap(_ text: String, _ marker: String) -> String {
-        let trimmed = text.trimmedSpaces
-        guard !trimmed.isEmpty, trimmed.first != lineBreak, !trimmed.contains(paragraphBreak) else { return text }
-        let leading = text.prefix { $0 == " " }
-        let trailing = String(text.reversed().prefix { $0 == " " })
-        return leading + marker + trimmed + marker + trailing
+        guard !text.contains(paragraphBreak) else { return text }
+        let characters = Array(text)
+        var start = 0
+        while start < characters.count, characters[start] == " " || characters[start] == lineBreak { start += 1 }
+        var end = characters.count
+        while end > start, characters[end - 1] == " " || characters[end - 1] == lineBreak { end -= 1 }
+        guard end > start else { return text }
+        return String(characters[..<start]) + marker + String(characters[start..<end]) + marker + String(characters[end...])
+    }
+
+    /// `out` followed by `piece`. Emphasis that closes after punctuation right before a letter
+    /// (`**Update:**The`) would not close in Markdown: the punctuation then moves after the marker.
+    static func append(_ piece: String, to out: inout String) {
+        if let first = piece.unicodeScalars.first, first.properties.isAlphabetic || ("0"..."9").contains(first) {
+            for marker in ["**", "~~", "*"] where out.hasSuffix(marker) {
+                let body = out.dropLast(marker.count)
+                guard let punctuation = body.last, punctuation.isPunctuation, !body.dropLast().hasSuffix("\\"),
+                      !body.hasSuffix(marker)
+                else { break }
+                out = String(body.dropLast()) + marker + String(punctuation)
+                break
+            }
+        }
+        out += piece
     }
 
     /// A link or image destination: in angle brackets when it holds spaces or parentheses.
@@ -429,45 +469,44 @@ public struct HTMLToMarkdown {
     /// Text with every character Markdown would read as markup escaped (the start of a line
     /// is seen to when the paragraph is finished).
     static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        var characters = text.makeIterator()
-        var next = characters.next()
-        while let character = next {
-            next = characters.next()
-            appendEscaped(character, before: next, to: &out)
+        var out = String.UnicodeScalarView()
+        var scalars = text.unicodeScalars.makeIterator()
+        var next = scalars.next()
+        while let scalar = next {
+            next = scalars.next()
+            appendEscaped(scalar, before: next, to: &out)
         }
-        return out
+        return String(out)
     }
 
-    private static func appendEscaped(_ character: Character, before next: Character?, to out: inout String) {
-        switch character {
+    private static func appendEscaped(_ scalar: Unicode.Scalar, before next: Unicode.Scalar?, to out: inout String.UnicodeScalarView) {
+        switch scalar {
         case "\\", "`", "*", "_", "[", "]", "<", "|", "~":
             out.append("\\")
-        case "&" where next.map { $0.isLetter || $0 == "#" } == true:
+        case "&" where next.map { $0.properties.isAlphabetic || $0 == "#" } == true:
             out.append("\\")
         default:
             break
         }
-        out.append(character)
+        out.append(scalar)
     }
 }
 
 private extension String {
     /// Runs of whitespace (newlines included) as one space.
     var collapsingWhitespace: String {
-        var out = ""
+        var out = String.UnicodeScalarView()
         var lastWasSpace = false
-        for character in self {
-            if character.isWhitespace {
+        for scalar in unicodeScalars {
+            if scalar.properties.isWhitespace {
                 if !lastWasSpace { out.append(" ") }
                 lastWasSpace = true
             } else {
-                out.append(character)
+                out.append(scalar)
                 lastWasSpace = false
             }
         }
-        return out
+        return String(out)
     }
 
     /// One line: break markers as spaces, trimmed.

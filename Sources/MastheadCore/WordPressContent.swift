@@ -51,7 +51,8 @@ public enum WordPressContent {
         var selfClosing: Bool
         var literal: Bool
         var attributes: [String: String]
-        var hasAttributes: Bool
+        /// Whether it sets attributes (`id="3"`), as shortcodes do and bracketed text does not.
+        var hasAssignments: Bool
     }
 
     private static func shortcodes(
@@ -72,7 +73,7 @@ public enum WordPressContent {
             return Tag(
                 range: match.range, name: name, closing: match.range(at: 2).length > 0, selfClosing: match.range(at: 5).length > 0,
                 literal: match.range(at: 1).length > 0 && match.range(at: 6).length > 0, attributes: attributes,
-                hasAttributes: !rawAttributes.trimmingCharacters(in: .whitespaces).isEmpty)
+                hasAssignments: rawAttributes.contains("="))
         }
         var output = ""
         var position = 0
@@ -159,8 +160,10 @@ public enum WordPressContent {
             // Another plugin's shortcode: one that encloses content keeps it; one that takes
             // attributes (a form, a slider) shows nothing in an archive and is removed.
             if enclosing { return content }
-            guard tag.hasAttributes || tag.selfClosing || tag.name.contains("-") || tag.name.contains("_") else { return nil }
-            if !silent.contains(tag.name) { removed.append("[\(tag.name)]") }
+            // `[sic]`, `[1]`, `[Photo by Ana Costa]` are text, as WordPress shows shortcodes it does not know.
+            if silent.contains(tag.name) { return "" }
+            guard tag.hasAssignments || tag.selfClosing || tag.name.contains("-") || tag.name.contains("_") else { return nil }
+            removed.append("[\(tag.name)]")
             return ""
         }
     }

@@ -30,7 +30,8 @@ public final class XMLStream {
         input = Input(file: file)
         self.path = path
         self.prefix = prefix
-        let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOCDATA.rawValue | XML_PARSE_HUGE.rawValue | XML_PARSE_COMPACT.rawValue)
+        let options = Int32(
+            XML_PARSE_NONET.rawValue | XML_PARSE_NOCDATA.rawValue | XML_PARSE_HUGE.rawValue | XML_PARSE_COMPACT.rawValue | XML_PARSE_BIG_LINES.rawValue)
         let context = Unmanaged.passUnretained(input).toOpaque()
         guard let reader = xmlReaderForIO(
             { context, buffer, length in
@@ -56,8 +57,14 @@ public final class XMLStream {
         fclose(input.file)
     }
 
-    /// The line the reader has reached, for messages.
-    public var line: Int { Int(xmlTextReaderGetParserLineNumber(reader)) }
+    /// The line of the node just read (or the line the parser reached), for messages.
+    public var line: Int {
+        if let node = xmlTextReaderCurrentNode(reader) {
+            let line = Int(xmlGetLineNo(node))
+            if line > 0 { return line }
+        }
+        return Int(xmlTextReaderGetParserLineNumber(reader))
+    }
 
     /// The next event, or nil at the end. Throws a ``MastheadError`` naming the file and line when
     /// the XML is malformed.
