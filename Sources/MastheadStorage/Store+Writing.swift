@@ -117,11 +117,26 @@ public final class ArticleImport: @unchecked Sendable {
             }
             seen[record.source.slug] = record.source.file
         }
-        var imported: [ImportedArticle] = []
-        imported.reserveCapacity(records.count)
-        for record in records { imported.append(try await Store.save(record, in: self)) }
+        // New articles (the whole of a first import) are written many at a time; articles the
+        // site already has, one by one.
+        let known = try await Store.knownRecords(records, in: db)
+        var results = [ImportedArticle?](repeating: nil, count: records.count)
+        var fresh: [Int] = []
+        var later: [Int] = []
+        var freshOrigins: Set<String> = []
+        for (index, record) in records.enumerated() {
+            if known.contains(index) {
+                results[index] = try await Store.save(record, in: self)
+            } else if freshOrigins.insert(record.origin.origin + "\u{0}" + record.origin.id).inserted {
+                fresh.append(index)
+            } else {
+                later.append(index)
+            }
+        }
+        for (index, result) in zip(fresh, try await Store.create(fresh.map { records[$0] }, in: self)) { results[index] = result }
+        for index in later { results[index] = try await Store.save(records[index], in: self) }
         saved += records.count
-        return imported
+        return results.map { $0! }
     }
 
     /// What an import did with one standing page.
@@ -397,6 +412,157 @@ extension Store {
         }
         return ImportedArticle(
             slug: source.slug, path: "/\(section.slug)/\(source.slug)/", status: source.status, change: existing == nil ? .created : .updated)
+    }
+
+    /// The indexes of `records` the site already has: brought before from the same origin (or
+    /// GUID), or, for Markdown files, an article with their slug.
+    static func knownRecords(_ records: [ArticleRecord], in db: any SQLDatabase) async throws -> Set<Int> {
+        var known: Set<Int> = []
+        for origin in Set(records.map(\.origin.origin)) {
+            let ids = records.filter { $0.origin.origin == origin }.map(\.origin.id)
+            let found = try await db.raw("""
+                SELECT o.source_id FROM import_origin o JOIN article a ON a.id = o.local_id
+                WHERE o.kind = 'article' AND o.origin = \(bind: origin) AND o.source_id IN (\(binds: ids))
+                """).all().map { try $0.decode(column: "source_id", as: String.self) }
+            let foundSet = Set(found)
+            for (index, record) in records.enumerated() where record.origin.origin == origin && foundSet.contains(record.origin.id) { known.insert(index) }
+        }
+        let guids = records.compactMap(\.origin.guid)
+        if !guids.isEmpty {
+            let found = Set(try await db.raw("""
+                SELECT o.guid FROM import_origin o JOIN article a ON a.id = o.local_id WHERE o.kind = 'article' AND o.guid IN (\(binds: guids))
+                """).all().map { try $0.decode(column: "guid", as: String.self) })
+            for (index, record) in records.enumerated() where record.origin.guid.map(found.contains) == true { known.insert(index) }
+        }
+        let markdown = records.filter { $0.origin.origin == "markdown" }.map(\.source.slug)
+        if !markdown.isEmpty {
+            let found = Set(try await db.raw("SELECT slug FROM article WHERE slug IN (\(binds: markdown))").all().map {
+                try $0.decode(column: "slug", as: String.self)
+            })
+            for (index, record) in records.enumerated() where record.origin.origin == "markdown" && found.contains(record.source.slug) { known.insert(index) }
+        }
+        return known
+    }
+
+    /// Creates articles the site does not have yet: each article row on its own (for its id and
+    /// a free slug), then their search entries, links, revisions, origins, old addresses and
+    /// events in a few statements for all of them.
+    fileprivate static func create(_ records: [ArticleRecord], in importer: ArticleImport) async throws -> [ImportedArticle] {
+        guard !records.isEmpty else { return [] }
+        let (db, stale, now) = (importer.db, importer.stale, importer.now)
+        struct Created {
+            var record: ArticleRecord
+            var source: ArticleSource
+            var id: Int64
+            var section: Section
+            var authorIDs: [Int64]
+            var tagIDs: [Int64]
+            var publishedAt: Int64
+        }
+        var created: [Created] = []
+        created.reserveCapacity(records.count)
+        for record in records {
+            var source = record.source
+            let section = try await importer.section(named: source.sectionName)
+            var authorIDs: [Int64] = []
+            for name in source.authorNames { authorIDs.append(try await importer.author(named: name)) }
+            var tagIDs: [Int64] = []
+            for name in source.tagNames { tagIDs.append(try await importer.tag(named: name)) }
+            let image = record.image
+            let publishedAt = source.publishedAt?.epochSeconds ?? now.epochSeconds
+            let base = source.slug
+            var inserted: (any SQLRow)?
+            for number in 1...1000 {
+                if number > 1 { source.slug = "\(base.prefix(110))-\(number)" }
+                inserted = try await db.raw("""
+                    INSERT INTO article (slug, title, summary, body_markdown, body_html, section_id, status, published_at,
+                      updated_at, image_source, image_alt, image_caption, image_credit, image_width, image_height,
+                      image_placeholder, disclaimer, canonical_url, seo_title, seo_description, version, created_at, modified_at)
+                    VALUES (\(bind: source.slug), \(bind: source.title), \(bind: source.summary), \(bind: source.bodyMarkdown),
+                      \(bind: record.bodyHTML), \(bind: section.id), \(bind: source.status.rawValue), \(bind: publishedAt),
+                      \(bind: source.updatedAt?.epochSeconds), \(bind: image?.source), \(bind: image?.alt ?? ""),
+                      \(bind: image?.caption ?? ""), \(bind: image?.credit ?? ""), \(bind: image?.width), \(bind: image?.height),
+                      \(bind: image?.placeholder), \(bind: source.disclaimer ? 1 : 0), \(bind: source.canonicalURL),
+                      \(bind: source.seoTitle), \(bind: source.seoDescription), 1,
+                      \(bind: now.epochSeconds), \(bind: now.epochSeconds))
+                    ON CONFLICT (slug) DO NOTHING
+                    RETURNING id
+                    """).first()
+                if inserted != nil || record.origin.origin == "markdown" { break }
+            }
+            guard let inserted else { throw MastheadError(.conflict, "the slug '\(base)' is taken", location: .init(file: source.file, field: "slug")) }
+            created.append(Created(
+                record: record, source: source, id: try inserted.decode(column: "id", as: Int64.self), section: section,
+                authorIDs: authorIDs, tagIDs: tagIDs, publishedAt: publishedAt))
+        }
+        try await SQLiteSearch.indexNew(db, created.map { ($0.id, $0.source.title, $0.source.summary, $0.record.bodyHTML) })
+        try await insertRows(
+            "INSERT INTO article_author (article_id, author_id, position, listed_at) VALUES ", in: db,
+            created.flatMap { article in
+                article.authorIDs.enumerated().map { position, id in
+                    "(\(bind: article.id), \(bind: id), \(bind: position), \(bind: article.source.status == .published ? article.publishedAt : nil))" as SQLQueryString
+                }
+            })
+        try await insertRows(
+            "INSERT INTO article_tag (article_id, tag_id, position, listed_at) VALUES ", in: db,
+            created.flatMap { article in
+                article.tagIDs.enumerated().map { position, id in
+                    "(\(bind: article.id), \(bind: id), \(bind: position), \(bind: article.source.status == .published ? article.publishedAt : nil))" as SQLQueryString
+                }
+            })
+        let encoder = JSONEncoder()
+        try await insertRows(
+            "INSERT INTO revision (article_id, version, kind, user_id, user_name, created_at, content) VALUES ", in: db,
+            try created.map { article in
+                let source = article.source
+                let content = ArticleContent(
+                    title: source.title, summary: source.summary, bodyMarkdown: source.bodyMarkdown, slug: source.slug,
+                    sectionID: article.section.id, tagNames: source.tagNames, authorIDs: article.authorIDs, image: article.record.image,
+                    disclaimer: source.disclaimer, seoTitle: source.seoTitle, seoDescription: source.seoDescription)
+                let json = String(decoding: try encoder.encode(content), as: UTF8.self)
+                return "(\(bind: article.id), 1, 'import', NULL, \(bind: article.record.importedBy), \(bind: now.epochSeconds), \(bind: json))"
+            })
+        try await insertRows(
+            "INSERT INTO import_origin (origin, source_id, kind, local_id, guid, fingerprint, version) VALUES ", in: db,
+            created.map { article in
+                let origin = article.record.origin
+                return "(\(bind: origin.origin), \(bind: origin.id), 'article', \(bind: article.id), \(bind: origin.guid), \(bind: article.record.fingerprint), 1)"
+            },
+            suffix: """
+                 ON CONFLICT (origin, source_id, kind) DO UPDATE SET local_id = excluded.local_id, guid = excluded.guid,
+                  fingerprint = excluded.fingerprint, version = excluded.version
+                """)
+        var legacy: [String: Int64] = [:]
+        for article in created { for path in article.record.legacyPaths { legacy[path] = article.id } }
+        try await insertRows(
+            "INSERT INTO legacy_address (path, article_id, target) VALUES ", in: db,
+            legacy.sorted { $0.key < $1.key }.map { "(\(bind: $0.key), \(bind: $0.value), NULL)" },
+            suffix: " ON CONFLICT (path) DO UPDATE SET article_id = excluded.article_id, target = excluded.target")
+        for article in created {
+            if let corrections = article.source.corrections, !corrections.isEmpty {
+                try await insertRows(
+                    "INSERT INTO correction (article_id, kind, body, created_at) VALUES ", in: db,
+                    corrections.map { "(\(bind: article.id), \(bind: $0.kind.rawValue), \(bind: $0.text), \(bind: $0.date.epochSeconds))" })
+            }
+            if article.source.status == .published { try await importer.record(.published, articleID: article.id) }
+            try await notePagesShowing(articleID: article.id, in: db, stale)
+        }
+        return created.map {
+            ImportedArticle(slug: $0.source.slug, path: "/\($0.section.slug)/\($0.source.slug)/", status: $0.source.status, change: .created)
+        }
+    }
+
+    /// `INSERT … VALUES` of `rows`, a few hundred rows per statement.
+    private static func insertRows(_ head: SQLQueryString, in db: any SQLDatabase, _ rows: [SQLQueryString], suffix: String = "") async throws {
+        for start in stride(from: 0, to: rows.count, by: 400) {
+            var insert = head
+            for (index, row) in rows[start..<min(start + 400, rows.count)].enumerated() {
+                if index > 0 { insert += ", " }
+                insert += row
+            }
+            insert += SQLQueryString(suffix)
+            try await db.raw(insert).run()
+        }
     }
 
     private static func recordOrigin(_ origin: ImportOrigin, articleID: Int64, fingerprint: String, version: Int, in db: any SQLDatabase) async throws {

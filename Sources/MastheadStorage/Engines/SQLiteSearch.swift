@@ -27,6 +27,18 @@ enum SQLiteSearch {
         ).run()
     }
 
+    /// Indexes new articles (none of them indexed yet), many at a time.
+    static func indexNew(_ db: any SQLDatabase, _ articles: [(id: Int64, title: String, summary: String, bodyHTML: String)]) async throws {
+        for chunk in stride(from: 0, to: articles.count, by: 500).map({ articles[$0..<min($0 + 500, articles.count)] }) {
+            var insert: SQLQueryString = "INSERT INTO article_search (rowid, title, summary, body) VALUES "
+            for (index, article) in chunk.enumerated() {
+                if index > 0 { insert += ", " }
+                insert += "(\(bind: article.id), \(bind: article.title), \(bind: article.summary), \(bind: MarkdownRenderer.plainText(fromHTML: article.bodyHTML)))"
+            }
+            try await db.raw(insert).run()
+        }
+    }
+
     /// Words that say little about what a story is about.
     private static let stopWords: Set<String> = [
         "about", "after", "again", "also", "been", "before", "being", "between", "could", "does", "during", "each", "from",
