@@ -74,6 +74,39 @@ public struct ArticleSource: Sendable, Equatable {
         self.imageLine = imageLine
     }
 
+    /// The article checked as the editor checks it (``ArticleContent/validated()``): headline,
+    /// dek, slug, tags, search fields and image text; trimmed where the editor trims. Errors name
+    /// the file the article came from.
+    public func checked() throws -> ArticleSource {
+        let content = ArticleContent(
+            title: title, summary: summary, bodyMarkdown: bodyMarkdown, slug: slug, sectionID: 0, tagNames: tagNames,
+            authorIDs: authorNames.indices.map(Int64.init), image: image.map {
+                // Without alt text, the caption (or else the headline) describes the picture, as imports write it.
+                FeaturedImage(source: $0, alt: [imageAlt, imageCaption, title].first { !$0.isEmpty } ?? "", caption: imageCaption, credit: imageCredit)
+            },
+            disclaimer: disclaimer, seoTitle: seoTitle, seoDescription: seoDescription)
+        let valid: ArticleContent
+        do {
+            valid = try content.validated()
+        } catch var error as MastheadError {
+            error.location = .init(file: file, line: error.location?.field == "image_alt" ? imageLine : nil, field: error.location?.field)
+            throw error
+        }
+        var checked = self
+        checked.title = valid.title
+        checked.summary = valid.summary
+        checked.slug = valid.slug
+        checked.tagNames = valid.tagNames
+        checked.seoTitle = valid.seoTitle
+        checked.seoDescription = valid.seoDescription
+        if let image = valid.image {
+            checked.imageAlt = image.alt
+            checked.imageCaption = image.caption
+            checked.imageCredit = image.credit
+        }
+        return checked
+    }
+
     /// The front matter fields a Markdown article may have.
     public static let fields: [String] = [
         "title", "slug", "section", "tags", "authors", "date", "updated", "summary", "image",

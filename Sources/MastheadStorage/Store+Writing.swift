@@ -109,6 +109,12 @@ public final class ArticleImport: @unchecked Sendable {
 
     /// Stores `records`; an existing slug is updated in place, unknown sections, tags and authors are created.
     public func save(_ records: [ArticleRecord]) async throws -> [ImportedArticle] {
+        // Checked as the editor checks what it saves.
+        let records = try records.map { record in
+            var checked = record
+            checked.source = try record.source.checked()
+            return checked
+        }
         for record in records where record.origin.origin == "markdown" {
             if let other = seen[record.source.slug] {
                 throw MastheadError(

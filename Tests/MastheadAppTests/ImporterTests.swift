@@ -176,4 +176,48 @@ import Testing
             #expect(try await store.page(slug: "privacy") != nil)
         }
     }
+
+    @Test func anImportedStoryEditedInTheNewsroomKeepsItsTextAndTheImportBecomesARevision() async throws {
+        try await withTestSite { test in
+            let store = test.site.store
+            try test.writeArticle("in/story.md", frontMatter: ["title: Harbour reopens", "section: World"], body: "First text.")
+            try await test.importArticles(test.directory + "/in")
+            let article = try #require(try await store.article(slug: "harbour-reopens"))
+            #expect(try await store.revisions(articleID: article.id).map(\.kind) == [.import])
+
+            // The same file again: nothing changes, no new version.
+            let again = try await test.importArticles(test.directory + "/in")
+            #expect(again.map(\.change) == [.unchanged])
+            #expect(try await store.articleSummary(id: article.id)?.version == 1)
+
+            // An editor changes the story; then the file changes too and is imported again.
+            let editor = try await store.addUser(email: "ed@example.org", name: "Ed", role: .editor, passwordHash: nil)
+            var content = try #require(try await store.editableArticle(id: article.id)).content
+            content.bodyMarkdown = "The editor rewrote it."
+            _ = try await store.saveArticle(
+                id: article.id, content: content, bodyHTML: MarkdownRenderer().html(from: content.bodyMarkdown), basedOn: 1, by: editor)
+            try test.writeArticle("in/story.md", frontMatter: ["title: Harbour reopens", "section: World"], body: "The wire sent a new text.")
+            let third = try await test.importArticles(test.directory + "/in")
+            #expect(third.map(\.change) == [.keptEdits])
+            let kept = try #require(try await store.article(slug: "harbour-reopens"))
+            #expect(kept.bodyHTML.contains("The editor rewrote it."))
+            let revisions = try await store.revisions(articleID: article.id)
+            #expect(revisions.map(\.kind) == [.import, .save, .import])
+            #expect(revisions.first?.content.bodyMarkdown == "The wire sent a new text.")
+            #expect(revisions.first?.userName == "Markdown import")
+        }
+    }
+
+    @Test func importedStoriesAreCheckedAsTheEditorChecksThem() async throws {
+        try await withTestSite { test in
+            try test.writeArticle("in/story.md", frontMatter: ["title: \"Bell\\u0007 rings\"", "section: World"])
+            await #expect {
+                try await test.importArticles(test.directory + "/in")
+            } throws: { error in
+                let error = error as! MastheadError
+                return error.location?.file?.hasSuffix("story.md") == true && error.location?.field == "title"
+            }
+            #expect(try await test.site.store.article(slug: "bell-rings") == nil)
+        }
+    }
 }

@@ -245,6 +245,12 @@ public struct GhostImporter: Sendable {
             tagNames: post.tags.dropFirst().map(\.name).uniqued(by: { Slug.make(from: $0) }), authorNames: post.authors.uniqued(by: { Slug.make(from: $0) }),
             publishedAt: post.publishedAt, summary: summary, status: status, bodyMarkdown: converted.markdown, file: "\(exportName) post \(post.id)")
         if post.canonicalURL.hasPrefix("https://") || post.canonicalURL.hasPrefix("http://") { source.canonicalURL = post.canonicalURL }
+        do {
+            source = try source.checked()
+        } catch let error as MastheadError {
+            result.content = .skipped(error.message)
+            return result
+        }
         // Ghost's default address for a post is `/<slug>/`.
         result.content = .article(ArticleRecord(
             source: source, bodyHTML: html, image: image, origin: origin, legacyPaths: ["/\(post.slug)/".legacyPath], importedBy: "Ghost import"))

@@ -370,11 +370,22 @@ public struct WordPressImporter: Sendable {
             let published = WordPressExport.date(item.postDateGMT, in: TimeZone(identifier: "UTC")!)
                 ?? WordPressExport.date(item.postDate, in: timeZone)
             if status == .scheduled, published == nil { status = .draft }
-            let source = ArticleSource(
+            var uniqueTags = tags.uniqued(by: { Slug.make(from: $0) })
+            if uniqueTags.count > 50 {
+                result.notes.append("\(uniqueTags.count) tags: the first 50 kept")
+                uniqueTags = Array(uniqueTags.prefix(50))
+            }
+            var source = ArticleSource(
                 title: title.isEmpty ? "Untitled" : title, slug: slug, sectionName: sectionName,
-                tagNames: tags.uniqued(by: { Slug.make(from: $0) }), authorNames: author.isEmpty ? [] : [author],
+                tagNames: uniqueTags, authorNames: author.isEmpty ? [] : [author],
                 publishedAt: published, summary: summary, status: status, bodyMarkdown: converted.markdown,
                 file: "\(exportName) line \(item.line)")
+            do {
+                source = try source.checked()
+            } catch let error as MastheadError {
+                result.content = .skipped(error.message)
+                return result
+            }
             result.content = .article(ArticleRecord(
                 source: source, bodyHTML: html, image: image, origin: documentOrigin, legacyPaths: legacy, importedBy: "WordPress import"))
             return result
