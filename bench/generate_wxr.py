@@ -9,6 +9,7 @@ authors, comments on some posts, ten years of dates. No pictures: it measures th
 Written as it goes, so exports of any size (2 GB and more) take no memory here."""
 import argparse
 import datetime
+import itertools
 import random
 from xml.sax.saxutils import escape
 
@@ -31,10 +32,10 @@ def main():
     args = parser.parse_args()
     rng = random.Random(args.seed)
     vocabulary = COMMON + ["".join(rng.choice(SYLLABLES) for _ in range(rng.choice((2, 3, 4)))) for _ in range(20_000)]
-    weights = [1.0 / (rank + 1) for rank in range(len(vocabulary))]
+    cumulative = list(itertools.accumulate(1.0 / (rank + 1) for rank in range(len(vocabulary))))
 
     def words(n):
-        return rng.choices(vocabulary, weights=weights, k=n)
+        return rng.choices(vocabulary, cum_weights=cumulative, k=n)
 
     def sentence():
         return " ".join(words(rng.randint(8, 22))).capitalize() + "."

@@ -118,6 +118,16 @@ public enum WordPressContent {
 
     static let known: Set<String> = ["caption", "wp_caption", "gallery", "embed", "video", "audio", "playlist"]
 
+    private static let galleryIDList = try! NSRegularExpression(pattern: #"\[gallery\b[^\]]*?\b(?:ids|include)\s*=\s*["']?([0-9,\s]+)"#)
+
+    /// The attachment ids every `[gallery ids="…"]` in `content` names, in order.
+    public static func galleryIDs(in content: String) -> [Int] {
+        let text = content as NSString
+        return galleryIDList.matches(in: content, range: NSRange(location: 0, length: text.length)).flatMap {
+            text.substring(with: $0.range(at: 1)).split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        }
+    }
+
     private static func convert(
         _ tag: Tag, inner: String, enclosing: Bool, attachment: (Int) -> Attachment?, attachments: () -> [Attachment], removed: inout [String]
     ) -> String? {

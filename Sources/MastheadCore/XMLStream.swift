@@ -78,6 +78,10 @@ public final class XMLStream {
                     location: .init(file: path, line: errors.line ?? line))
             }
             switch xmlTextReaderNodeType(reader) {
+            case Int32(XML_READER_TYPE_DOCUMENT_TYPE.rawValue):
+                // Exports never declare a document type; one that does could define entities
+                // that expand without end. Refused before any of them is used.
+                throw MastheadError(.invalidInput, "declares a document type (<!DOCTYPE>), which exports never do", location: .init(file: path, line: line))
             case Int32(XML_READER_TYPE_ELEMENT.rawValue):
                 let name = qualifiedName()
                 let empty = xmlTextReaderIsEmptyElement(reader) == 1

@@ -139,7 +139,7 @@ enum Migrations {
         Migration(version: 12, name: "imports from other systems", apply: { db in
             // What each imported item became, so importing the same export again updates what
             // changed and duplicates nothing: `origin` names the system and site (`wordpress
-            // https://example.com`, `ghost …`, `markdown`), `source_id` the item there.
+            // https://example.com`, `ghost`, `markdown`), `source_id` the item there.
             try await db.create(table: "import_origin")
                 .column("origin", type: .text, .notNull)
                 .column("source_id", type: .text, .notNull)
@@ -149,6 +149,8 @@ enum Migrations {
                 .column("fingerprint", type: .text, .notNull)
                 // The article version the import wrote: a newer one means the newsroom edited it since.
                 .column("version", type: .int, .notNull, .default(0))
+                // The status it wrote: another one means the newsroom took it down or published it.
+                .column("status", type: .text)
                 .primaryKey("origin", "source_id", "kind")
                 .run()
             try await db.create(index: "import_origin_guid").on("import_origin").column("guid").run()

@@ -67,6 +67,8 @@ public struct ImportedArticle: Sendable, Equatable {
         case unchanged
         /// The newsroom edited the story since the last import: its text stays, the import's is kept as a revision.
         case keptEdits = "kept newsroom edits"
+        /// The newsroom deleted the story the import brought before: it is not brought back.
+        case deletedHere = "deleted in the newsroom"
     }
 
     public var slug: String
@@ -288,46 +290,66 @@ extension Store {
         var source = record.source
         let fingerprint = record.fingerprint
         let origin = record.origin
-        let mapping = try await db.raw("""
-            SELECT o.local_id, o.fingerprint, o.version FROM import_origin o JOIN article a ON a.id = o.local_id
+        var mapping = try await db.raw("""
+            SELECT o.local_id, o.fingerprint, o.version, o.status FROM import_origin o
             WHERE o.kind = 'article' AND ((o.origin = \(bind: origin.origin) AND o.source_id = \(bind: origin.id))
               OR (\(bind: origin.guid) IS NOT NULL AND o.guid = \(bind: origin.guid)))
             ORDER BY o.origin = \(bind: origin.origin) DESC LIMIT 1
             """).first()
-        let existing: (any SQLRow)?
-        if let mapping {
+        var existing: (any SQLRow)?
+        if let found = mapping {
             existing = try await db.raw(
-                "SELECT id, slug, status, published_at, version FROM article WHERE id = \(bind: try mapping.decode(column: "local_id", as: Int64.self))"
+                "SELECT id, slug, status, published_at, version FROM article WHERE id = \(bind: try found.decode(column: "local_id", as: Int64.self))"
             ).first()
-        } else if origin.origin == "markdown" {
+            if existing == nil {
+                // Deleted in the newsroom: an import from another system does not bring it back;
+                // a Markdown file (named by its slug) does.
+                guard origin.origin == "markdown" else {
+                    return ImportedArticle(slug: source.slug, path: "", status: source.status, change: .deletedHere)
+                }
+                mapping = nil
+            }
+        }
+        if mapping == nil, origin.origin == "markdown" {
             // A Markdown file names its article by slug.
             existing = try await db.raw("SELECT id, slug, status, published_at, version FROM article WHERE slug = \(bind: source.slug)").first()
-        } else {
-            existing = nil
         }
         let section = try await importer.section(named: source.sectionName)
         let currentVersion = try existing?.decode(column: "version", as: Int.self) ?? 0
         let importedVersion = try mapping?.decode(column: "version", as: Int.self)
-        if let existing, try mapping?.decode(column: "fingerprint", as: String.self) == fingerprint, importedVersion == currentVersion {
+        let currentStatus = try existing?.decode(column: "status", as: String.self)
+        let importedStatus = try mapping?.decode(column: "status", as: String?.self)
+        // Edited in the newsroom since the last import: its text changed (a new version), or its
+        // status did (taken down, published early; the scheduler publishing it on time is not an edit).
+        let edited = existing != nil && importedVersion != nil && (importedVersion != currentVersion
+            || (importedStatus != nil && currentStatus != importedStatus
+                && !(importedStatus == ArticleStatus.scheduled.rawValue && currentStatus == ArticleStatus.published.rawValue)))
+        if let existing, try mapping?.decode(column: "fingerprint", as: String.self) == fingerprint {
             try await recordLegacyPaths(record.legacyPaths, articleID: try existing.decode(column: "id", as: Int64.self), in: db)
-            return ImportedArticle(
-                slug: try existing.decode(column: "slug", as: String.self), path: "/\(section.slug)/\(try existing.decode(column: "slug", as: String.self))/",
-                status: source.status, change: .unchanged)
+            let slug = try existing.decode(column: "slug", as: String.self)
+            return ImportedArticle(slug: slug, path: "/\(section.slug)/\(slug)/", status: source.status, change: .unchanged)
         }
         var authorIDs: [Int64] = []
         for name in source.authorNames { authorIDs.append(try await importer.author(named: name)) }
         var tagIDs: [Int64] = []
         for name in source.tagNames { tagIDs.append(try await importer.tag(named: name)) }
         let image = record.image
-        let content = ArticleContent(
-            title: source.title, summary: source.summary, bodyMarkdown: source.bodyMarkdown, slug: source.slug, sectionID: section.id,
-            tagNames: source.tagNames, authorIDs: authorIDs, image: image, disclaimer: source.disclaimer,
-            seoTitle: source.seoTitle, seoDescription: source.seoDescription)
-        // Edited in the newsroom since the last import: the import becomes a revision beside it.
-        if let existing, let importedVersion, importedVersion != currentVersion {
+        func content() -> ArticleContent {
+            ArticleContent(
+                title: source.title, summary: source.summary, bodyMarkdown: source.bodyMarkdown, slug: source.slug, sectionID: section.id,
+                tagNames: source.tagNames, authorIDs: authorIDs, image: image, disclaimer: source.disclaimer,
+                seoTitle: source.seoTitle, seoDescription: source.seoDescription)
+        }
+        // Edited in the newsroom since the last import: the import becomes a revision beside it,
+        // and stays one at every later import until the newsroom takes it up.
+        if let existing, edited {
             let articleID = try existing.decode(column: "id", as: Int64.self)
-            _ = try await insertRevision(db, articleID: articleID, version: currentVersion, kind: .import, userID: nil, userName: record.importedBy, content: content, now: now)
-            try await recordOrigin(origin, articleID: articleID, fingerprint: fingerprint, version: currentVersion, in: db)
+            _ = try await insertRevision(db, articleID: articleID, version: currentVersion, kind: .import, userID: nil, userName: record.importedBy, content: content(), now: now)
+            try await db.raw("""
+                UPDATE import_origin SET fingerprint = \(bind: fingerprint)
+                WHERE kind = 'article' AND origin = \(bind: origin.origin) AND source_id = \(bind: origin.id)
+                """).run()
+            try await recordLegacyPaths(record.legacyPaths, articleID: articleID, in: db)
             let slug = try existing.decode(column: "slug", as: String.self)
             return ImportedArticle(slug: slug, path: "/\(section.slug)/\(slug)/", status: source.status, change: .keptEdits)
         }
@@ -337,6 +359,23 @@ extension Store {
         let version = currentVersion + 1
         if let existing {
             articleID = try existing.decode(column: "id", as: Int64.self)
+            // A new slug another story holds: the next free one. The old address keeps working.
+            let oldSlug = try existing.decode(column: "slug", as: String.self)
+            if source.slug != oldSlug {
+                let base = source.slug
+                var number = 1
+                while try await db.raw("SELECT id FROM article WHERE slug = \(bind: source.slug) AND id <> \(bind: articleID)").first() != nil {
+                    number += 1
+                    source.slug = "\(base.prefix(110))-\(number)"
+                }
+                if currentStatus == ArticleStatus.published.rawValue, source.slug != oldSlug {
+                    try await db.raw("""
+                        INSERT INTO article_old_slug (slug, article_id) VALUES (\(bind: oldSlug), \(bind: articleID))
+                        ON CONFLICT (slug) DO UPDATE SET article_id = excluded.article_id
+                        """).run()
+                }
+                try await db.raw("DELETE FROM article_old_slug WHERE slug = \(bind: source.slug) AND article_id = \(bind: articleID)").run()
+            }
             try await notePagesShowing(articleID: articleID, in: db, stale)
             // A story taken down may be linked from any page (related stories): all pages go stale.
             if try existing.decode(column: "status", as: String.self) == ArticleStatus.published.rawValue, source.status != .published {
@@ -405,8 +444,8 @@ extension Store {
                     """).run()
             }
         }
-        _ = try await insertRevision(db, articleID: articleID, version: version, kind: .import, userID: nil, userName: record.importedBy, content: content, now: now)
-        try await recordOrigin(origin, articleID: articleID, fingerprint: fingerprint, version: version, in: db)
+        _ = try await insertRevision(db, articleID: articleID, version: version, kind: .import, userID: nil, userName: record.importedBy, content: content(), now: now)
+        try await recordOrigin(origin, articleID: articleID, fingerprint: fingerprint, version: version, status: source.status, in: db)
         try await recordLegacyPaths(record.legacyPaths, articleID: articleID, in: db)
         try await notePagesShowing(articleID: articleID, in: db, stale)
         let wasPublished = try existing?.decode(column: "status", as: String.self) == ArticleStatus.published.rawValue
@@ -426,9 +465,11 @@ extension Store {
         var known: Set<Int> = []
         for origin in Set(records.map(\.origin.origin)) {
             let ids = records.filter { $0.origin.origin == origin }.map(\.origin.id)
+            // An article deleted in the newsroom is known too (it is not brought back), except a Markdown file's.
             let found = try await db.raw("""
-                SELECT o.source_id FROM import_origin o JOIN article a ON a.id = o.local_id
+                SELECT o.source_id FROM import_origin o LEFT JOIN article a ON a.id = o.local_id
                 WHERE o.kind = 'article' AND o.origin = \(bind: origin) AND o.source_id IN (\(binds: ids))
+                  AND (a.id IS NOT NULL OR o.origin <> 'markdown')
                 """).all().map { try $0.decode(column: "source_id", as: String.self) }
             let foundSet = Set(found)
             for (index, record) in records.enumerated() where record.origin.origin == origin && foundSet.contains(record.origin.id) { known.insert(index) }
@@ -529,14 +570,17 @@ extension Store {
                 return "(\(bind: article.id), 1, 'import', NULL, \(bind: article.record.importedBy), \(bind: now.epochSeconds), \(bind: json))"
             })
         try await insertRows(
-            "INSERT INTO import_origin (origin, source_id, kind, local_id, guid, fingerprint, version) VALUES ", in: db,
+            "INSERT INTO import_origin (origin, source_id, kind, local_id, guid, fingerprint, version, status) VALUES ", in: db,
             created.map { article in
                 let origin = article.record.origin
-                return "(\(bind: origin.origin), \(bind: origin.id), 'article', \(bind: article.id), \(bind: origin.guid), \(bind: article.record.fingerprint), 1)"
+                return """
+                    (\(bind: origin.origin), \(bind: origin.id), 'article', \(bind: article.id), \(bind: origin.guid), \(bind: article.record.fingerprint), 1,
+                     \(bind: article.source.status.rawValue))
+                    """
             },
             suffix: """
                  ON CONFLICT (origin, source_id, kind) DO UPDATE SET local_id = excluded.local_id, guid = excluded.guid,
-                  fingerprint = excluded.fingerprint, version = excluded.version
+                  fingerprint = excluded.fingerprint, version = excluded.version, status = excluded.status
                 """)
         var legacy: [String: Int64] = [:]
         for article in created { for path in article.record.legacyPaths { legacy[path] = article.id } }
@@ -571,12 +615,15 @@ extension Store {
         }
     }
 
-    private static func recordOrigin(_ origin: ImportOrigin, articleID: Int64, fingerprint: String, version: Int, in db: any SQLDatabase) async throws {
+    private static func recordOrigin(
+        _ origin: ImportOrigin, articleID: Int64, fingerprint: String, version: Int, status: ArticleStatus, in db: any SQLDatabase
+    ) async throws {
         try await db.raw("""
-            INSERT INTO import_origin (origin, source_id, kind, local_id, guid, fingerprint, version)
-            VALUES (\(bind: origin.origin), \(bind: origin.id), 'article', \(bind: articleID), \(bind: origin.guid), \(bind: fingerprint), \(bind: version))
+            INSERT INTO import_origin (origin, source_id, kind, local_id, guid, fingerprint, version, status)
+            VALUES (\(bind: origin.origin), \(bind: origin.id), 'article', \(bind: articleID), \(bind: origin.guid), \(bind: fingerprint),
+                    \(bind: version), \(bind: status.rawValue))
             ON CONFLICT (origin, source_id, kind) DO UPDATE SET local_id = excluded.local_id, guid = excluded.guid,
-              fingerprint = excluded.fingerprint, version = excluded.version
+              fingerprint = excluded.fingerprint, version = excluded.version, status = excluded.status
             """).run()
     }
 

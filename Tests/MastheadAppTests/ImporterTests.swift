@@ -205,6 +205,27 @@ import Testing
             #expect(revisions.map(\.kind) == [.import, .save, .import])
             #expect(revisions.first?.content.bodyMarkdown == "The wire sent a new text.")
             #expect(revisions.first?.userName == "Markdown import")
+
+            // And at every later import: the newsroom's text stays until the newsroom takes the import up.
+            try test.writeArticle("in/story.md", frontMatter: ["title: Harbour reopens", "section: World"], body: "A third text from the wire.")
+            #expect(try await test.importArticles(test.directory + "/in").map(\.change) == [.keptEdits])
+            #expect(try #require(try await store.article(slug: "harbour-reopens")).bodyHTML.contains("The editor rewrote it."))
+            #expect(try await test.importArticles(test.directory + "/in").map(\.change) == [.unchanged], "the same import again adds nothing")
+            #expect(try await store.revisions(articleID: article.id).count == 4)
+        }
+    }
+
+    @Test func aStoryTakenDownInTheNewsroomStaysDownWhenItsFileChanges() async throws {
+        try await withTestSite { test in
+            let store = test.site.store
+            try test.writeArticle("in/story.md", frontMatter: ["title: Ferry fares rise", "section: World"], body: "Fares rise in April.")
+            try await test.importArticles(test.directory + "/in")
+            let article = try #require(try await store.article(slug: "ferry-fares-rise"))
+            let editor = try await store.addUser(email: "ed@example.org", name: "Ed", role: .editor, passwordHash: nil)
+            try await store.applyWorkflow(.unpublish, articleID: article.id, by: editor)
+            try test.writeArticle("in/story.md", frontMatter: ["title: Ferry fares rise", "section: World"], body: "Fares rise in May.")
+            #expect(try await test.importArticles(test.directory + "/in").map(\.change) == [.keptEdits])
+            #expect(try await store.article(slug: "ferry-fares-rise")?.status == .draft)
         }
     }
 

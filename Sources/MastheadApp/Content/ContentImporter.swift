@@ -144,11 +144,7 @@ public struct ContentImporter: Sendable {
             moved.append((url, "/media/" + stored.path))
             return nil
         }
-        for (from, to) in moved {
-            source.bodyMarkdown = source.bodyMarkdown
-                .replacingOccurrences(of: "](<\(from)>", with: "](\(HTMLToMarkdown.destination(to))")
-                .replacingOccurrences(of: "](\(from)", with: "](\(HTMLToMarkdown.destination(to))")
-        }
+        for (from, to) in moved { source.bodyMarkdown = Self.replacingImageAddress(from, with: to, in: source.bodyMarkdown) }
         let body = try await store.bodyHTML(markdown: source.bodyMarkdown, renderer: markdown, known: known)
         return ArticleRecord(source: source, bodyHTML: body, image: image)
     }
@@ -226,7 +222,7 @@ public struct ContentImporter: Sendable {
                 let stored = try stage(
                     reference.removingPercentEncoding ?? reference, named: "image \(reference)", for: page, at: .init(file: page.file), images: images)
                 known[stored.path] = stored.known
-                body = body.replacingOccurrences(of: "](\(reference)", with: "](/media/\(stored.path)")
+                body = Self.replacingImageAddress(reference, with: "/media/" + stored.path, in: body)
             }
             try await images.staged.commit(store: store)
         }
@@ -250,12 +246,29 @@ public struct ContentImporter: Sendable {
         }
     }
 
-    /// `wordpress/2013/01/photo.jpg` for `../../media/wordpress/2013/01/photo.jpg`: the path after
-    /// the last `media/` folder of a reference, when every part of it is a plain name.
+    /// `markdown` with the image address `from` written as `to`: inline (`](night.jpg "…")`, in
+    /// angle brackets or not) and in reference definitions (`[n]: night.jpg`), never inside a
+    /// longer address.
+    static func replacingImageAddress(_ from: String, with to: String, in markdown: String) -> String {
+        let address = NSRegularExpression.escapedPattern(for: from)
+        let replacement = NSRegularExpression.escapedTemplate(for: to)
+        var text = markdown
+        for pattern in [#"(\]\(\s*<?)"# + address + #"(?=>?[\s)])"#, #"(?m)(^\s{0,3}\[[^\]]+\]:\s*<?)"# + address + #"(?=>?(\s|$))"#] {
+            let expression = try! NSRegularExpression(pattern: pattern)
+            text = expression.stringByReplacingMatches(
+                in: text, range: NSRange(location: 0, length: (text as NSString).length), withTemplate: "$1" + replacement)
+        }
+        return text
+    }
+
+    /// `wordpress/2013/01/photo.jpg` for `../../media/wordpress/2013/01/photo.jpg`, as
+    /// `export-markdown` writes references: up out of the file's folder into a `media/` folder,
+    /// then a path of plain names.
     static func keptMediaPath(_ reference: String) -> String? {
         let parts = reference.split(separator: "/").map(String.init)
-        guard let index = parts.lastIndex(of: "media"), index + 1 < parts.count else { return nil }
-        let kept = parts[(index + 1)...]
+        let ups = parts.prefix { $0 == ".." }.count
+        guard ups > 0, parts.count > ups + 1, parts[ups] == "media" else { return nil }
+        let kept = parts[(ups + 1)...]
         guard kept.allSatisfy({ !$0.hasPrefix(".") && !$0.isEmpty }) else { return nil }
         return kept.joined(separator: "/")
     }

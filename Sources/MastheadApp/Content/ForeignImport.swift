@@ -81,8 +81,10 @@ final class ForeignPictures: Sendable {
         guard let downloads else { return .failure(.init(reason: reason)) }
         switch downloads.file(for: absolute(address)) {
         case .success(let file):
-            let name = relative ?? "external/" + (URLComponents(string: absolute(address))?.host ?? "web") + "/"
-                + ((URL(string: absolute(address))?.lastPathComponent).map { $0.isEmpty ? "image" : $0 } ?? "image")
+            // Another site's picture keeps its whole address as its path, so two never meet.
+            let url = URLComponents(string: absolute(address))
+            let path = (url?.path).map { $0.hasSuffix("/") || $0.isEmpty ? $0 + "image" : $0 } ?? "/image"
+            let name = relative ?? "external/" + (url?.host ?? "web") + path
             do {
                 return .success(try images.stage(file: file, as: mediaPath(name), checkExtension: false))
             } catch let rejection as ImageRejection {
@@ -97,13 +99,17 @@ final class ForeignPictures: Sendable {
         }
     }
 
-    /// Addresses among `addresses` that are not in the folder and should be downloaded.
-    func toDownload(_ addresses: [String]) -> [String] {
-        guard downloads != nil else { return [] }
-        return addresses.filter { address in
+    /// Downloads the pictures among `addresses` that are not in `folder`, before the import's
+    /// transaction begins (so the site is not kept waiting on other sites).
+    static func download(
+        _ addresses: [String], with downloads: ImageDownloader, folder: String?, relativePath: (String) -> String?,
+        alternatives: (String) -> [String] = { [$0] }, absolute: (String) -> String
+    ) async {
+        let missing = addresses.filter { address in
             guard let folder, let relative = relativePath(address) else { return true }
             return !alternatives(relative).contains { FileManager.default.fileExists(atPath: folder + "/" + $0) }
-        }.map(absolute)
+        }
+        await downloads.fetch(missing.map(absolute))
     }
 
     /// `prefix/2013/01/harbour-at-dawn.jpg`: each part of the path made a slug.

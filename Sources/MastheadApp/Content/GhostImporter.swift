@@ -65,6 +65,12 @@ public struct GhostImporter: Sendable {
         let (posts, siteURL, authorSlugs, tagSlugs) = try Self.read(path)
         let name = (path as NSString).lastPathComponent
         let downloads = options.download && !siteURL.isEmpty ? try ImageDownloader(maxBytes: imageLimits.maxBytes) : nil
+        if let downloads {
+            // Pictures not in --images are fetched first, outside the import's transaction.
+            await ForeignPictures.download(
+                posts.flatMap { ImageAddresses.inHTML($0.html) + ($0.featureImage.isEmpty ? [] : [$0.featureImage]) }, with: downloads,
+                folder: options.images, relativePath: Self.imagesPath, absolute: { $0.replacingOccurrences(of: "__GHOST_URL__", with: siteURL) })
+        }
         let run = ForeignImportRun(store: store, mediaDirectory: mediaDirectory, imageLimits: imageLimits, dryRun: options.dryRun)
         let renderer = renderer
         let store = store
@@ -76,9 +82,6 @@ public struct GhostImporter: Sendable {
             var done = 0
             for start in stride(from: 0, to: posts.count, by: WordPressImporter.batch) {
                 let batch = Array(posts[start..<min(start + WordPressImporter.batch, posts.count)])
-                if let downloads {
-                    await downloads.fetch(pictures.toDownload(batch.flatMap { ImageAddresses.inHTML($0.html) + ($0.featureImage.isEmpty ? [] : [$0.featureImage]) }))
-                }
                 let items = try await ForeignImportRun.convert(batch) { post in
                     try await Self.convert(post, exportName: name, siteURL: siteURL, pictures: pictures, renderer: renderer, store: store)
                 }

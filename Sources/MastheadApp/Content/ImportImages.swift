@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import MastheadCore
 import MastheadImaging
@@ -45,7 +46,12 @@ final class ImportImages: Sendable {
             throw ImageRejection(.missing, "cannot be read: \(error.localizedDescription)")
         }
         let cleaned = try ImageRenderer.publishable(data)
-        let path = (mediaPath as NSString).deletingPathExtension + "." + cleaned.format.fileExtension
+        var path = (mediaPath as NSString).deletingPathExtension + "." + cleaned.format.fileExtension
+        // Another file of the import took that path already: this one's gets a mark of its own.
+        if stored.withLock({ $0.values.contains { $0.path == path } }) {
+            let mark = SHA256.hash(data: Data(file.utf8)).prefix(4).map { String(format: "%02x", $0) }.joined()
+            path = (mediaPath as NSString).deletingPathExtension + "-" + mark + "." + cleaned.format.fileExtension
+        }
         // Imported before, unchanged: the file in place stays as it is.
         if FileManager.default.contents(atPath: staged.mediaDirectory + "/" + path) != cleaned.data {
             try staged.stage(cleaned.data, as: path)

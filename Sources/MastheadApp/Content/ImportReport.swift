@@ -185,7 +185,13 @@ final class ImageDownloader: Sendable {
             do {
                 let response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(15))
                 guard response.status == .ok else { throw DownloadFailure(reason: "the server answered \(response.status.code)") }
-                let body = try await response.body.collect(upTo: maxBytes)
+                // The site answered: a picture too large or too slow to arrive is this picture's problem, not the site's.
+                let body: ByteBuffer
+                do {
+                    body = try await response.body.collect(upTo: maxBytes)
+                } catch {
+                    throw DownloadFailure(reason: "larger than \(maxBytes / 1_048_576) MB, or too slow to arrive")
+                }
                 let file = folder + "/" + UUID().uuidString.lowercased() + "." + ((URL(string: url)?.pathExtension).map { $0.isEmpty ? "img" : $0 } ?? "img")
                 try Data(buffer: body).write(to: URL(fileURLWithPath: file))
                 succeeded.withLock { $0 = true }

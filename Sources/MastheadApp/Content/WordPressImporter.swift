@@ -71,6 +71,23 @@ public struct WordPressImporter: Sendable {
         let name = (path as NSString).lastPathComponent
         let origin = "wordpress " + Self.siteAddress(survey.channel)
         let downloads = options.download ? try ImageDownloader(maxBytes: imageLimits.maxBytes) : nil
+        if let downloads {
+            // Pictures not in --uploads are fetched first, outside the import's transaction.
+            let reader = try WordPressExport.Reader(path: path)
+            var addresses: [String] = []
+            func fetch() async {
+                await ForeignPictures.download(
+                    addresses, with: downloads, folder: options.uploads, relativePath: Self.uploadsPath, alternatives: Self.originals,
+                    absolute: { Self.absolute($0, site: survey.channel.siteURL) })
+                addresses = []
+            }
+            while let item = try reader.next() {
+                guard item.type == "post" || item.type == "page" else { continue }
+                addresses += Self.pictureAddresses(of: item, survey: survey)
+                if addresses.count >= 1000 { await fetch() }
+            }
+            await fetch()
+        }
         let run = ForeignImportRun(store: store, mediaDirectory: mediaDirectory, imageLimits: imageLimits, dryRun: options.dryRun)
         return try await run.run(report: ImportReport(source: "WordPress export \(name)", dryRun: options.dryRun), expecting: survey.total, now: now) { importer, images, report in
             let pictures = ForeignPictures(
@@ -99,12 +116,7 @@ public struct WordPressImporter: Sendable {
                 guard !batch.isEmpty else { return }
                 let items = batch
                 batch = []
-                let next = Task {
-                    if let downloads {
-                        await downloads.fetch(pictures.toDownload(items.flatMap { context.pictureAddresses(of: $0) }))
-                    }
-                    return try await ForeignImportRun.convert(items) { try await context.convert($0) }
-                }
+                let next = Task { try await ForeignImportRun.convert(items) { try await context.convert($0) } }
                 try await storeConverted(&report)
                 converting = next
             }
@@ -143,6 +155,18 @@ public struct WordPressImporter: Sendable {
             tags.formUnion(source.tagNames.map { Slug.make(from: $0) })
             authors.formUnion(source.authorNames.map { Slug.make(from: $0) })
         }
+    }
+
+    /// Every picture an item shows: in its body, its galleries and as its featured image.
+    static func pictureAddresses(of item: WordPressExport.Item, survey: Survey) -> [String] {
+        var addresses = ImageAddresses.inHTML(item.content)
+        if let id = item.meta["_thumbnail_id"].flatMap({ Int($0) }), let attachment = survey.attachments[id] { addresses.append(attachment.url) }
+        if item.content.contains("[gallery") {
+            // The pictures a gallery names by id, or else those uploaded to the post.
+            let ids = WordPressContent.galleryIDs(in: item.content)
+            addresses += (ids.isEmpty ? survey.attachmentsByParent[item.id] ?? [] : ids).compactMap { survey.attachments[$0]?.url }
+        }
+        return addresses
     }
 
     /// The first reading: the channel, attachments and pages.
@@ -255,17 +279,6 @@ public struct WordPressImporter: Sendable {
             let host = URLComponents(string: survey.channel.siteURL)?.host?.lowercased() ?? ""
             let blogHost = URLComponents(string: survey.channel.blogURL)?.host?.lowercased() ?? ""
             return Set([host, blogHost, host.hasPrefix("www.") ? String(host.dropFirst(4)) : "www." + host].filter { !$0.isEmpty && $0 != "www." })
-        }
-
-        /// Every picture an item shows: in its body, its galleries and as its featured image.
-        func pictureAddresses(of item: WordPressExport.Item) -> [String] {
-            var addresses = ImageAddresses.inHTML(item.content)
-            if let id = item.meta["_thumbnail_id"].flatMap({ Int($0) }), let attachment = survey.attachments[id] { addresses.append(attachment.url) }
-            if item.content.contains("[gallery") {
-                addresses += (survey.attachmentsByParent[item.id] ?? []).compactMap { survey.attachments[$0]?.url }
-                addresses += survey.attachments.values.map(\.url).filter { _ in item.content.contains("ids=") }
-            }
-            return addresses
         }
 
         func convert(_ item: WordPressExport.Item) async throws -> ForeignItem {

@@ -78,8 +78,12 @@ struct PublicSiteController: Sendable {
                 }
                 throw HTTPError(.notFound)
             }
-            // The section in the address is only a hint: a story that moved section keeps working.
-            guard article.section.slug == sectionSlug else { throw PageRedirect(location: article.path) }
+            // The section in the address is only a hint: a story that moved section keeps working;
+            // unless a standing page lives at that address (`/about/contact/`).
+            guard article.section.slug == sectionSlug else {
+                if let page = try await store.page(slug: sectionSlug + "/" + slug) { return try await render(page) }
+                throw PageRedirect(location: article.path)
+            }
             let related = try await store.relatedArticles(to: article, limit: 4)
             let view = views.articlePage(article, related: related, sections: try await store.sections())
             return try theme.render(view, template: "article")
