@@ -194,6 +194,20 @@ public final class ArticleImport: @unchecked Sendable {
         return existed && mapped == nil ? .updated : mapped == nil ? .created : .updated
     }
 
+    /// Creates any of `names` that are not sections yet, in the order given.
+    public func ensureSections(_ names: [String]) async throws {
+        for name in names { _ = try await section(named: name) }
+    }
+
+    /// Creates or updates the author profile for `name` (matched by its slug).
+    public func saveAuthor(name: String, title: String, bioMarkdown: String, bioHTML: String) async throws {
+        let id = try await author(named: name)
+        try await db.raw("""
+            UPDATE author SET name = \(bind: name), title = \(bind: title), bio_markdown = \(bind: bioMarkdown), bio_html = \(bind: bioHTML)
+            WHERE id = \(bind: id)
+            """).run()
+    }
+
     /// Old addresses answered with a 301 to `target` (a section, tag, author or feed).
     public func recordLegacyAddresses(_ addresses: [(path: String, target: String)]) async throws {
         for address in addresses { try await Store.recordLegacyPaths([address.path], target: address.target, in: db) }

@@ -4,6 +4,7 @@ their pictures, corrections and tags, standing pages (nested ones too), sections
 order, author pages with their biographies."""
 import re
 import shutil
+import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -110,3 +111,19 @@ def test_exporting_into_a_folder_that_holds_files_is_refused(original, tmp_path)
     assert result.returncode != 0
     assert "not empty" in result.stderr
     assert (tmp_path / "keep.txt").read_text() == "mine"
+
+
+def test_a_bad_file_in_an_export_imports_nothing_at_all(export_folder, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(export_folder, broken)
+    victim = sorted(broken.glob("articles/*/*.md"))[-1]
+    victim.write_text("---\ntitle: [unclosed\n---\nBody.\n")
+    site = RunningSite(tmp_path / "site")
+    result = site.cli("import-markdown", str(broken))
+    assert result.returncode != 0
+    assert victim.name in result.stderr, result.stderr
+    with sqlite3.connect(site.data / "masthead.sqlite") as db:
+        counts = {table: db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] for table in ("article", "page", "author", "section", "media")}
+    assert counts == {"article": 0, "page": 0, "author": 0, "section": 0, "media": 0}, counts
+    media = site.data / "media"
+    assert not [path for path in media.rglob("*") if path.is_file() and not path.name.startswith(".")], "pictures were left behind"

@@ -433,6 +433,23 @@ def test_a_resized_image_name_finds_its_original(imported):
     assert_image_served(imported, images[0].get("src"), "resized body image")
 
 
+def test_old_picture_addresses_send_readers_to_the_pictures(imported):
+    for old in ["/wp-content/uploads/2013/01/flood-barrier.jpg", "/wp-content/uploads/2016/03/council-chamber-1024x640.jpg"]:
+        target = moved_to(imported, old)
+        assert target.startswith("/media/wordpress/"), f"{old} sent readers to {target}"
+        assert_image_served(imported, target, old)
+    assert requests.get(imported.base + "/wp-content/uploads/2013/01/nothing-here.jpg", allow_redirects=False, timeout=30).status_code == 404
+
+
+def test_a_document_type_with_entities_is_refused(untouched, tmp_path):
+    export = tmp_path / "entities.xml"
+    export.write_text('<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+                      '<rss><channel><title>&b;</title></channel></rss>')
+    result = untouched.cli("import-wordpress", str(export))
+    assert result.returncode != 0
+    assert "document type" in result.stderr and "entities.xml" in result.stderr
+
+
 # Running it again.
 
 def test_importing_the_same_export_again_changes_nothing(imported, tmp_path):

@@ -65,17 +65,26 @@ public struct ContentImporter: Sendable {
     public func importArticles(
         from paths: [String], batchSize: Int? = nil, now: Date = .now, progress: Progress? = nil
     ) async throws -> [ImportedArticle] {
-        let files = try Self.markdownFiles(in: paths)
+        try await importArticles(files: try Self.markdownFiles(in: paths), batchSize: batchSize, now: now, progress: progress)
+    }
+
+    /// Imports `files`; `first` writes what must come before the articles in the first transaction.
+    private func importArticles(
+        files: [String], batchSize: Int?, now: Date, progress: Progress?,
+        first: (@Sendable (ArticleImport, ImportImages) async throws -> Void)? = nil
+    ) async throws -> [ImportedArticle] {
         try await StagedMedia.recover(store: store, mediaDirectory: mediaDirectory)
         var imported: [ImportedArticle] = []
         imported.reserveCapacity(files.count)
         let step = max(1, batchSize ?? files.count)
-        for start in stride(from: 0, to: files.count, by: step) {
+        // Something to write first (a site folder's sections and pages) makes a transaction even without articles.
+        for start in stride(from: 0, to: max(files.count, first == nil ? 0 : 1), by: step) {
             let transaction = Array(files[start..<min(start + step, files.count)])
             let images = try ImportImages(mediaDirectory: mediaDirectory, limits: imageLimits)
             let stored: [ImportedArticle]
             do {
                 stored = try await store.importArticles(now: now, expecting: transaction.count) { importer in
+                    if start == 0 { try await first?(importer, images) }
                     var stored: [ImportedArticle] = []
                     for batchStart in stride(from: 0, to: transaction.count, by: Self.readBatch) {
                         let batch = transaction[batchStart..<min(batchStart + Self.readBatch, transaction.count)]
@@ -183,14 +192,28 @@ public struct ContentImporter: Sendable {
     }
 
     /// Imports a folder `export-markdown` wrote: sections and authors, pages, then articles.
+    /// All of it is one transaction (with `batchSize`, the first batch of articles holds the rest).
     public func importSiteFolder(_ path: String, batchSize: Int? = nil, now: Date = .now, progress: Progress? = nil) async throws -> [ImportedArticle] {
-        try await apply(SiteManifest.read(path + "/site.yaml"))
-        if FileManager.default.fileExists(atPath: path + "/pages"),
-           (FileManager.default.subpaths(atPath: path + "/pages") ?? []).contains(where: { $0.hasSuffix(".md") }) {
-            _ = try await importPages(from: [path + "/pages"], now: now)
+        let manifest = try SiteManifest.read(path + "/site.yaml")
+        let hasPages = (FileManager.default.subpaths(atPath: path + "/pages") ?? []).contains { $0.hasSuffix(".md") }
+        let pages = try hasPages ? Self.markdownFiles(in: [path + "/pages"]).map { file in
+            try ArticleSource.parse(try String(contentsOfFile: file, encoding: .utf8), file: file, timeZone: site.timeZone, allowsPath: true)
+        } : []
+        let articles = (FileManager.default.subpaths(atPath: path + "/articles") ?? []).contains { $0.hasSuffix(".md") }
+            ? try Self.markdownFiles(in: [path + "/articles"]) : []
+        let markdown = markdown
+        return try await importArticles(files: articles, batchSize: batchSize, now: now, progress: progress) { importer, images in
+            try await importer.ensureSections(manifest.sections)
+            for author in manifest.authors {
+                try await importer.saveAuthor(name: author.name, title: author.title, bioMarkdown: author.bio, bioHTML: markdown.html(from: author.bio))
+            }
+            for page in pages {
+                let (body, html) = try await pageBody(page, images: images)
+                _ = try await importer.savePage(
+                    path: page.slug, title: page.title, summary: page.summary, markdown: body, html: html,
+                    origin: ImportOrigin(origin: "markdown page", id: page.slug), legacyPaths: [])
+            }
         }
-        guard (FileManager.default.subpaths(atPath: path + "/articles") ?? []).contains(where: { $0.hasSuffix(".md") }) else { return [] }
-        return try await importArticles(from: [path + "/articles"], batchSize: batchSize, now: now, progress: progress)
     }
 
     /// Imports standing pages (About, Privacy…): title, slug, summary and body of each file.
@@ -201,14 +224,21 @@ public struct ContentImporter: Sendable {
             pages.append(try ArticleSource.parse(text, file: file, timeZone: site.timeZone, allowsPath: true))
         }
         for page in pages {
-            let (markdown, html) = try await pageBody(page)
-            try await store.savePage(slug: page.slug, title: page.title, summary: page.summary, markdown: markdown, html: html, now: now)
+            let images = try ImportImages(mediaDirectory: mediaDirectory, limits: imageLimits)
+            let (markdown, html) = try await pageBody(page, images: images)
+            do {
+                try await store.savePage(slug: page.slug, title: page.title, summary: page.summary, markdown: markdown, html: html, now: now)
+            } catch {
+                images.staged.discard()
+                throw error
+            }
+            try await images.staged.commit(store: store)
         }
         return pages.map { "/\($0.slug)/" }
     }
 
     /// A page's Markdown and HTML; its pictures in an export's `media/` folder are brought into the media folder.
-    private func pageBody(_ page: ArticleSource) async throws -> (markdown: String, html: String) {
+    private func pageBody(_ page: ArticleSource, images: ImportImages) async throws -> (markdown: String, html: String) {
         var references: [String] = []
         _ = try markdown.html(from: page.bodyMarkdown) { image in
             if !image.url.contains(":"), Self.keptMediaPath(image.url) != nil { references.append(image.url) }
@@ -216,15 +246,11 @@ public struct ContentImporter: Sendable {
         }
         var known: [String: BodyImages.Known] = [:]
         var body = page.bodyMarkdown
-        if !references.isEmpty {
-            let images = try ImportImages(mediaDirectory: mediaDirectory, limits: imageLimits)
-            for reference in references {
-                let stored = try stage(
-                    reference.removingPercentEncoding ?? reference, named: "image \(reference)", for: page, at: .init(file: page.file), images: images)
-                known[stored.path] = stored.known
-                body = Self.replacingImageAddress(reference, with: "/media/" + stored.path, in: body)
-            }
-            try await images.staged.commit(store: store)
+        for reference in references {
+            let stored = try stage(
+                reference.removingPercentEncoding ?? reference, named: "image \(reference)", for: page, at: .init(file: page.file), images: images)
+            known[stored.path] = stored.known
+            body = Self.replacingImageAddress(reference, with: "/media/" + stored.path, in: body)
         }
         return (body, try await store.bodyHTML(markdown: body, renderer: markdown, known: known))
     }

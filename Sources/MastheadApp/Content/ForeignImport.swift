@@ -3,6 +3,7 @@ import MastheadCore
 import MastheadImaging
 import MastheadRendering
 import MastheadStorage
+import Synchronization
 
 /// One post or page from another system's export, converted and ready to store.
 struct ForeignItem: Sendable {
@@ -45,6 +46,13 @@ final class ForeignPictures: Sendable {
     let alternatives: @Sendable (String) -> [String]
     /// The picture's full address, for downloading (relative ones are on the old site).
     let absolute: @Sendable (String) -> String
+    /// The old site's picture addresses (their paths) and where each picture is now, to redirect them.
+    private let moved = Mutex<[String: String]>([:])
+
+    /// Old picture addresses → their new ones (`/wp-content/uploads/2013/01/a.jpg` → `/media/wordpress/2013/01/a.jpg`).
+    var oldAddresses: [(path: String, target: String)] {
+        moved.withLock { $0 }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
 
     init(
         images: ImportImages, folder: String?, downloads: ImageDownloader?, prefix: String,
@@ -70,7 +78,9 @@ final class ForeignPictures: Sendable {
                 let file = folder + "/" + candidate
                 guard FileManager.default.fileExists(atPath: file) else { continue }
                 do {
-                    return .success(try images.stage(file: file, as: mediaPath(candidate), checkExtension: false))
+                    let stored = try images.stage(file: file, as: mediaPath(candidate), checkExtension: false)
+                    noteMove(address, to: stored)
+                    return .success(stored)
                 } catch let rejection as ImageRejection {
                     return .failure(.init(reason: rejection.message))
                 } catch {
@@ -86,7 +96,9 @@ final class ForeignPictures: Sendable {
             let path = (url?.path).map { $0.hasSuffix("/") || $0.isEmpty ? $0 + "image" : $0 } ?? "/image"
             let name = relative ?? "external/" + (url?.host ?? "web") + path
             do {
-                return .success(try images.stage(file: file, as: mediaPath(name), checkExtension: false))
+                let stored = try images.stage(file: file, as: mediaPath(name), checkExtension: false)
+                if relative != nil { noteMove(address, to: stored) }
+                return .success(stored)
             } catch let rejection as ImageRejection {
                 return .failure(.init(reason: rejection.message))
             } catch {
@@ -110,6 +122,12 @@ final class ForeignPictures: Sendable {
             return !alternatives(relative).contains { FileManager.default.fileExists(atPath: folder + "/" + $0) }
         }
         await downloads.fetch(missing.map(absolute))
+    }
+
+    /// The old site's address of a picture redirects to its place here.
+    private func noteMove(_ address: String, to stored: ImportImages.Stored) {
+        guard let path = URLComponents(string: absolute(address))?.percentEncodedPath, path.count > 1 else { return }
+        moved.withLock { $0[path.legacyPath] = "/media/" + stored.path }
     }
 
     /// `prefix/2013/01/harbour-at-dawn.jpg`: each part of the path made a slug.

@@ -102,6 +102,7 @@ public struct GhostImporter: Sendable {
                 if "/author/\(ghost)/" != target { addresses += [("/author/\(ghost)/".legacyPath, target), ("/author/\(ghost)/rss/".legacyPath, target + "feed/")] }
             }
             addresses.append(("/rss/", "/feed/"))
+            addresses += pictures.oldAddresses
             try await importer.recordLegacyAddresses(addresses)
             report.redirects += addresses.count
             report.authors = usage.authors.count

@@ -135,7 +135,7 @@ public struct WordPressImporter: Sendable {
                 throw error
             }
             try await ForeignImportRun.store(pages, in: importer, report: &report)
-            let addresses = Self.archiveAddresses(survey.channel, usage: usage)
+            let addresses = Self.archiveAddresses(survey.channel, usage: usage) + pictures.oldAddresses
             try await importer.recordLegacyAddresses(addresses)
             report.redirects += addresses.count
             report.authors = usage.authors.count
