@@ -207,6 +207,10 @@ extension Store {
                     """).run()
                 try await db.raw("DELETE FROM article_author WHERE article_id = \(bind: id)").run()
                 try await db.raw("DELETE FROM article_tag WHERE article_id = \(bind: id)").run()
+                // A published story changed: readers' copies elsewhere (caches, apps) are out of date.
+                if try row.decode(column: "status", as: String.self) == ArticleStatus.published.rawValue {
+                    try await Self.recordEvent(.updated, articleID: id, in: db, now: now)
+                }
             } else {
                 newVersion = 1
                 guard let row = try await db.raw("""
@@ -301,6 +305,11 @@ extension Store {
                 """).run()
             try await Self.stampListings(articleID: articleID, in: db)
             try await Self.notePagesShowing(articleID: articleID, in: db, stale)
+            switch (status == .published, newStatus == .published) {
+            case (false, true): try await Self.recordEvent(.published, articleID: articleID, in: db, now: now)
+            case (true, false): try await Self.recordEvent(.unpublished, articleID: articleID, in: db, now: now)
+            default: break
+            }
             // A story published at an address another story once had takes it over for good.
             if newStatus == .published {
                 try await db.raw("DELETE FROM article_old_slug WHERE slug = (SELECT slug FROM article WHERE id = \(bind: articleID))").run()

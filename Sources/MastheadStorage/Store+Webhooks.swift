@@ -85,6 +85,16 @@ extension Store {
         try await engine.write { db in try await Self.enqueue(event, payload: payload, in: db, now: now) }
     }
 
+    /// Records `event` in the transaction of the change that caused it, when any webhook listens;
+    /// the server announces it (see `WebhookNotifier.announceRecordedEvents`): never lost by a
+    /// crash after the change, never sent for a change that did not commit.
+    static func recordEvent(_ event: ArticleEvent, articleID: Int64, in db: any SQLDatabase, now: Date) async throws {
+        guard try await db.raw("SELECT id FROM webhook LIMIT 1").first() != nil else { return }
+        try await db.raw("""
+            INSERT INTO article_event (article_id, event, created_at) VALUES (\(bind: articleID), \(bind: event.rawValue), \(bind: now.epochSeconds))
+            """).run()
+    }
+
     /// Events recorded with the changes that caused them and not yet announced, oldest first.
     public func pendingArticleEvents(limit: Int = 100) async throws -> [(id: Int64, articleID: Int64, event: ArticleEvent)] {
         try await engine.reader.raw("SELECT id, article_id, event FROM article_event ORDER BY id LIMIT \(bind: limit)").all().compactMap { row in

@@ -234,9 +234,7 @@ public final class ArticleImport: @unchecked Sendable {
     func record(_ event: ArticleEvent, articleID: Int64) async throws {
         if webhooksListen == nil { webhooksListen = try await db.raw("SELECT id FROM webhook LIMIT 1").first() != nil }
         guard webhooksListen == true else { return }
-        try await db.raw("""
-            INSERT INTO article_event (article_id, event, created_at) VALUES (\(bind: articleID), \(bind: event.rawValue), \(bind: now.epochSeconds))
-            """).run()
+        try await Store.recordEvent(event, articleID: articleID, in: db, now: now)
     }
 
     func section(named name: String) async throws -> Section {
@@ -713,10 +711,13 @@ extension Store {
             throw MastheadError(.invalidInput, "a correction needs its text", location: .init(field: "text"))
         }
         return try await writeContent { db in
-            guard let article = try await db.raw("SELECT id FROM article WHERE slug = \(bind: articleSlug)").first() else {
+            guard let article = try await db.raw("SELECT id, status FROM article WHERE slug = \(bind: articleSlug)").first() else {
                 throw MastheadError(.notFound, "there is no article with slug '\(articleSlug)'", location: .init(field: "slug"))
             }
             let articleID = try article.decode(column: "id", as: Int64.self)
+            if try article.decode(column: "status", as: String.self) == ArticleStatus.published.rawValue {
+                try await Self.recordEvent(.updated, articleID: articleID, in: db, now: time)
+            }
             guard let row = try await db.raw(
                 "INSERT INTO correction (article_id, kind, body, created_at) VALUES (\(bind: articleID), \(bind: kind.rawValue), \(bind: text), \(bind: time.epochSeconds)) RETURNING id"
             ).first() else { throw MastheadError(.storage, "inserting a correction returned no id") }

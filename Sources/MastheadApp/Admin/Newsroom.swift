@@ -76,10 +76,8 @@ struct ArticleDesk: Sendable {
     /// Permissions and the action's time are checked before anything is written.
     func save(id: Int64?, content: ArticleContent, basedOn version: Int?, action: WorkflowAction?, by user: User, now: Date = .now) async throws -> ArticleSummary {
         var content = content
-        var previous: ArticleStatus?
         if let id {
             guard let existing = try await store.articleSummary(id: id) else { throw MastheadError(.notFound, "there is no article \(id)") }
-            previous = existing.status
             try Self.require(user.canEdit(existing), "you may not edit “\(existing.title)”")
             if let action { try check(action, on: existing, by: user, now: now) }
         } else {
@@ -94,18 +92,9 @@ struct ArticleDesk: Sendable {
         let html = try await store.bodyHTML(markdown: content.bodyMarkdown, renderer: markdown(for: user))
         var saved = try await store.saveArticle(id: id, content: content, bodyHTML: html, basedOn: version, by: user, now: now)
         if let action { saved = try await store.applyWorkflow(action, articleID: saved.id, by: user, now: now) }
-        await announce(saved, after: previous)
+        // The events were recorded with the changes; they are announced now rather than at the next tick.
+        await webhooks.announceRecordedEvents()
         return saved
-    }
-
-    /// Tells the webhooks what a change meant for readers: a story appeared, changed or went away.
-    private func announce(_ article: ArticleSummary, after previous: ArticleStatus?) async {
-        switch (previous == .published, article.status == .published) {
-        case (false, true): await webhooks.announce(.published, articleID: article.id)
-        case (true, true): await webhooks.announce(.updated, articleID: article.id)
-        case (true, false): await webhooks.announce(.unpublished, articleID: article.id)
-        case (false, false): return
-        }
     }
 
     /// Applies a workflow step alone.
@@ -114,7 +103,7 @@ struct ArticleDesk: Sendable {
         try Self.require(user.canEdit(existing), "you may not change “\(existing.title)”")
         try check(action, on: existing, by: user, now: now)
         let changed = try await store.applyWorkflow(action, articleID: id, by: user, now: now)
-        await announce(changed, after: existing.status)
+        await webhooks.announceRecordedEvents()
         return changed
     }
 
@@ -132,7 +121,7 @@ struct ArticleDesk: Sendable {
         let html = try await store.bodyHTML(markdown: revision.content.bodyMarkdown, renderer: markdown(for: user))
         let restored = try await store.saveArticle(
             id: revision.articleID, content: revision.content, bodyHTML: html, basedOn: version, by: user, revisionKind: .restore)
-        await announce(restored, after: existing.status)
+        await webhooks.announceRecordedEvents()
         return restored
     }
 
@@ -143,7 +132,7 @@ struct ArticleDesk: Sendable {
             throw MastheadError(.invalidInput, "corrections are for published articles; edit a draft directly", location: .init(field: "text"))
         }
         let correction = try await store.addCorrection(articleID: id, kind: kind, text: text)
-        await webhooks.announce(.updated, articleID: id)
+        await webhooks.announceRecordedEvents()
         return correction
     }
 

@@ -16,16 +16,8 @@ public struct WebhookNotifier: Sendable {
     let settings: LiveSiteSettings
     let logger: Logger
 
-    public func announce(_ event: ArticleEvent, articleID: Int64) async {
-        do {
-            guard let summary = try await store.articleSummary(id: articleID), let article = try await store.article(slug: summary.slug) else { return }
-            await announce(event, article: article)
-        } catch {
-            logger.warning("cannot queue a webhook", metadata: ["masthead.event": "\(event.rawValue)", "masthead.error": "\(error)"])
-        }
-    }
-
-    /// Announces the events recorded with the changes that caused them (scheduled publications),
+    /// Announces the events recorded with the changes that caused them (saves, workflow steps,
+    /// corrections, scheduled publications, imports),
     /// each once, also those a crash left unannounced.
     public func announceRecordedEvents() async {
         do {
