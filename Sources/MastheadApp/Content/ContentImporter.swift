@@ -86,10 +86,22 @@ public struct ContentImporter: Sendable {
                 stored = try await store.importArticles(now: now, expecting: transaction.count) { importer in
                     if start == 0 { try await first?(importer, images) }
                     var stored: [ImportedArticle] = []
-                    for batchStart in stride(from: 0, to: transaction.count, by: Self.readBatch) {
-                        let batch = transaction[batchStart..<min(batchStart + Self.readBatch, transaction.count)]
-                        stored += try await importer.save(try await records(for: batch, images: images))
-                        progress?(start + stored.count, files.count)
+                    // The next batch is read and rendered on the other cores while one is stored.
+                    let batches = stride(from: 0, to: transaction.count, by: Self.readBatch).map {
+                        transaction[$0..<min($0 + Self.readBatch, transaction.count)]
+                    }
+                    var reading = batches.first.map { batch in Task { try await records(for: batch, images: images) } }
+                    do {
+                        for index in batches.indices {
+                            let records = try await reading!.value
+                            reading = index + 1 < batches.count ? Task { [batch = batches[index + 1]] in try await self.records(for: batch, images: images) } : nil
+                            stored += try await importer.save(records)
+                            progress?(start + stored.count, files.count)
+                        }
+                    } catch {
+                        reading?.cancel()
+                        _ = try? await reading?.value
+                        throw error
                     }
                     try await images.record(in: importer)
                     return stored
