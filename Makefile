@@ -30,6 +30,7 @@ bench-smoke:
 	MASTHEAD_BIN=$(BIN) bench/scale.sh 300 --smoke
 	MASTHEAD_BIN=$(BIN) bench/soak.sh --smoke
 	MASTHEAD_BIN=$(BIN) bench/import.sh 300 --smoke
+	MASTHEAD_BIN=$(BIN) bench/publish.sh 300 --smoke
 
 test-swift: deps
 	$(SWIFT) test
