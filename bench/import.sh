@@ -15,25 +15,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { echo "usage: bench/import.sh N [--smoke]" >&2; exit 2; }
-N=""
-SMOKE=false
-for arg in "$@"; do
-  case "$arg" in
-    --smoke) SMOKE=true ;;
-    ''|*[!0-9]*) usage ;;
-    *) N=$arg ;;
-  esac
-done
-[ -n "$N" ] && [ "$N" -gt 0 ] || usage
-
-DEFAULT_BIN=.build/release/masthead
-[ -x .build-release/release/masthead ] && DEFAULT_BIN=.build-release/release/masthead
-BIN=${MASTHEAD_BIN:-$DEFAULT_BIN}
-if [ ! -x "$BIN" ]; then
-  echo "import.sh: no masthead binary at $BIN; build it with: swift build -c release --product masthead" >&2
-  exit 1
-fi
+. bench/common.sh
+count_and_smoke import.sh "$@"
+masthead_binary import.sh
 [ -x /usr/bin/time ] || scripts/install-deps.sh bench
 CACHE=${BENCH_CACHE:-/tmp/masthead-bench}
 mkdir -p "$CACHE"

@@ -11,21 +11,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { echo "usage: bench/publish.sh N [--smoke]" >&2; exit 2; }
-N=""
-SMOKE=false
-for arg in "$@"; do
-  case "$arg" in
-    --smoke) SMOKE=true ;;
-    ''|*[!0-9]*) usage ;;
-    *) N=$arg ;;
-  esac
-done
-[ -n "$N" ] && [ "$N" -gt 0 ] || usage
-DEFAULT_BIN=.build/release/masthead
-[ -x .build-release/release/masthead ] && DEFAULT_BIN=.build-release/release/masthead
-BIN=${MASTHEAD_BIN:-$DEFAULT_BIN}
-[ -x "$BIN" ] || { echo "publish.sh: no masthead binary at $BIN; build it with: swift build -c release --product masthead" >&2; exit 1; }
+. bench/common.sh
+count_and_smoke publish.sh "$@"
+masthead_binary publish.sh
 if $SMOKE; then DURATION=${DURATION:-3}; else DURATION=${DURATION:-15}; fi
 PAGES=${PAGES:-500}
 command -v wrk >/dev/null 2>&1 || scripts/install-deps.sh bench
@@ -54,7 +42,7 @@ PASSWORD=$(python3 -c 'import secrets; print(secrets.token_urlsafe(18))')
 echo "$PASSWORD" | "$BIN" user add --data-dir "$WORK/data" --email "$EMAIL" --name "Bench Editor" --role admin >/dev/null 2>"$WORK/cli.err" \
   || broke "user add failed" "$WORK/cli.err"
 
-PORT=${BENCH_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
+PORT=${BENCH_PORT:-$(free_port)}
 BASE="http://127.0.0.1:$PORT"
 MASTHEAD_LOG_LEVEL=${LOG_LEVEL:-warning} "$BIN" serve --data-dir "$WORK/data" --port "$PORT" --host 127.0.0.1 >"$WORK/serve.log" 2>&1 &
 SERVER_PID=$!

@@ -16,26 +16,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { echo "usage: bench/scale.sh N [--smoke]" >&2; exit 2; }
-N=""
-SMOKE=false
-for arg in "$@"; do
-  case "$arg" in
-    --smoke) SMOKE=true ;;
-    ''|*[!0-9]*) usage ;;
-    *) N=$arg ;;
-  esac
-done
-[ -n "$N" ] && [ "$N" -gt 0 ] || usage
-
-DEFAULT_BIN=.build/release/masthead
-[ -x .build-release/release/masthead ] && DEFAULT_BIN=.build-release/release/masthead
-BIN=${MASTHEAD_BIN:-$DEFAULT_BIN}
-if [ ! -x "$BIN" ]; then
-  echo "scale.sh: no masthead binary at $BIN; build it with: swift build -c release --product masthead" >&2
-  echo "          (or name another with MASTHEAD_BIN=…)" >&2
-  exit 1
-fi
+. bench/common.sh
+count_and_smoke scale.sh "$@"
+masthead_binary scale.sh
 if $SMOKE; then DURATION=${DURATION:-2}; REQUESTS=${REQUESTS:-10}; WARMUP=0
 else DURATION=${DURATION:-15}; REQUESTS=${REQUESTS:-50}; WARMUP=3; fi
 command -v wrk >/dev/null 2>&1 || scripts/install-deps.sh bench
@@ -128,7 +111,7 @@ else
 fi
 
 # --- 3. Serve with the page cache off: start-up ---------------------------------------------------
-PORT=${BENCH_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
+PORT=${BENCH_PORT:-$(free_port)}
 BASE=http://127.0.0.1:$PORT
 # `page_cache_mb: 0` turns the page cache off, so that every page below is rendered: the figures
 # are those of the long tail no cache holds.

@@ -50,6 +50,7 @@
 # 2: wrong usage.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/common.sh
 
 usage() { echo "usage: bench/soak.sh [--duration SECONDS] [--smoke]" >&2; exit 2; }
 DURATION=1800
@@ -66,14 +67,7 @@ done
 case "$DURATION" in ''|*[!0-9]*) usage ;; esac
 [ "$DURATION" -gt 0 ] || usage
 
-if [ -n "${MASTHEAD_BIN:-}" ]; then BIN=$MASTHEAD_BIN
-elif [ -x .build-release/release/masthead ]; then BIN=.build-release/release/masthead
-else BIN=.build/release/masthead; fi
-if [ ! -x "$BIN" ]; then
-  echo "soak.sh: no masthead binary at $BIN; build it with: swift build -c release --product masthead" >&2
-  echo "         (or name another with MASTHEAD_BIN=…)" >&2
-  exit 1
-fi
+masthead_binary soak.sh
 if $SMOKE; then
   DURATION=10; PEAK_S=2; SETTLE_S=5; IMAGE_PAGES=3; VARIANTS=12; INTERVAL=${INTERVAL:-2}; WARMUP=${WARMUP:-2}; ARTICLES=${ARTICLES:-300}
 else
@@ -129,7 +123,7 @@ case "$BIN" in *debug*) kind="DEBUG (figures are not meaningful)" ;; esac
 echo "# soak: $DURATION s$($SMOKE && echo ' (smoke run)'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $BIN ($kind)"
 
 # --- 1. The site ----------------------------------------------------------------------------------
-PORT=${SOAK_PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
+PORT=${SOAK_PORT:-$(free_port)}
 BASE=http://127.0.0.1:$PORT
 EMAIL=soak-admin@example.org
 PASSWORD="soak test passphrase $RANDOM$RANDOM"

@@ -57,14 +57,19 @@ public struct Site: Sendable {
             markdown: MarkdownRenderer(trustsHTML: configuration.trustsHTML), imageLimits: configuration.imageLimits)
     }
 
+    /// What imports from other systems share: this site's store, settings and media folder.
+    var foreignImport: ForeignImport {
+        ForeignImport(store: store, site: configuration.site, mediaDirectory: configuration.mediaDirectory, imageLimits: configuration.imageLimits)
+    }
+
     /// Imports a WordPress export (`import-wordpress`).
     public var wordpressImporter: WordPressImporter {
-        WordPressImporter(store: store, site: configuration.site, mediaDirectory: configuration.mediaDirectory, imageLimits: configuration.imageLimits)
+        WordPressImporter(foreign: foreignImport)
     }
 
     /// Imports a Ghost export (`import-ghost`).
     public var ghostImporter: GhostImporter {
-        GhostImporter(store: store, site: configuration.site, mediaDirectory: configuration.mediaDirectory, imageLimits: configuration.imageLimits)
+        GhostImporter(foreign: foreignImport)
     }
 
     /// Creates the About and Privacy pages the footer links to, where the site has none.

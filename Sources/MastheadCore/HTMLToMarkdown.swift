@@ -353,25 +353,21 @@ public struct HTMLToMarkdown {
                     continue
                 }
             }
-            if autop, newlines >= 2 {
-                out.append(Self.paragraphBreakScalar)
-            } else if autop, newlines == 1 {
-                out.append(Self.lineBreakScalar)
-            } else if pendingSpace || newlines > 0 {
-                out.append(" ")
-            }
+            if let separator = separator(newlines: newlines, space: pendingSpace) { out.append(separator) }
             pendingSpace = false
             newlines = 0
             Self.appendEscaped(scalar, before: next, to: &out)
         }
-        if autop, newlines >= 2 {
-            out.append(Self.paragraphBreakScalar)
-        } else if autop, newlines == 1 {
-            out.append(Self.lineBreakScalar)
-        } else if pendingSpace || newlines > 0 {
-            out.append(" ")
-        }
+        if let separator = separator(newlines: newlines, space: pendingSpace) { out.append(separator) }
         return String(out)
+    }
+
+    /// What whitespace between two pieces of text becomes: with autop, a blank line a paragraph
+    /// break and a line break a line break; otherwise any of it one space.
+    private func separator(newlines: Int, space: Bool) -> Unicode.Scalar? {
+        if autop, newlines >= 2 { return Self.paragraphBreakScalar }
+        if autop, newlines == 1 { return Self.lineBreakScalar }
+        return space || newlines > 0 ? " " : nil
     }
 
     static let paragraphBreakScalar: Unicode.Scalar = "\u{1}"

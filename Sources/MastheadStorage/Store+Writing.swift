@@ -326,20 +326,23 @@ extension Store {
             // A Markdown file names its article by slug.
             existing = try await db.raw("SELECT id, slug, status, published_at, version FROM article WHERE slug = \(bind: source.slug)").first()
         }
+        // A new article: written as every new one is.
+        guard let existing else { return try await create([record], in: importer)[0] }
         let section = try await importer.section(named: source.sectionName)
-        let currentVersion = try existing?.decode(column: "version", as: Int.self) ?? 0
+        let articleID = try existing.decode(column: "id", as: Int64.self)
+        let oldSlug = try existing.decode(column: "slug", as: String.self)
+        let currentVersion = try existing.decode(column: "version", as: Int.self)
+        let currentStatus = try existing.decode(column: "status", as: String.self)
         let importedVersion = try mapping?.decode(column: "version", as: Int.self)
-        let currentStatus = try existing?.decode(column: "status", as: String.self)
         let importedStatus = try mapping?.decode(column: "status", as: String?.self)
         // Edited in the newsroom since the last import: its text changed (a new version), or its
         // status did (taken down, published early; the scheduler publishing it on time is not an edit).
-        let edited = existing != nil && importedVersion != nil && (importedVersion != currentVersion
+        let edited = importedVersion != nil && (importedVersion != currentVersion
             || (importedStatus != nil && currentStatus != importedStatus
                 && !(importedStatus == ArticleStatus.scheduled.rawValue && currentStatus == ArticleStatus.published.rawValue)))
-        if let existing, try mapping?.decode(column: "fingerprint", as: String.self) == fingerprint {
-            try await recordLegacyPaths(record.legacyPaths, articleID: try existing.decode(column: "id", as: Int64.self), in: db)
-            let slug = try existing.decode(column: "slug", as: String.self)
-            return ImportedArticle(slug: slug, path: "/\(section.slug)/\(slug)/", status: source.status, change: .unchanged)
+        if try mapping?.decode(column: "fingerprint", as: String.self) == fingerprint {
+            try await recordLegacyPaths(record.legacyPaths, articleID: articleID, in: db)
+            return ImportedArticle(slug: oldSlug, path: "/\(section.slug)/\(oldSlug)/", status: source.status, change: .unchanged)
         }
         var authorIDs: [Int64] = []
         for name in source.authorNames { authorIDs.append(try await importer.author(named: name)) }
@@ -354,89 +357,59 @@ extension Store {
         }
         // Edited in the newsroom since the last import: the import becomes a revision beside it,
         // and stays one at every later import until the newsroom takes it up.
-        if let existing, edited {
-            let articleID = try existing.decode(column: "id", as: Int64.self)
+        if edited {
             _ = try await insertRevision(db, articleID: articleID, version: currentVersion, kind: .import, userID: nil, userName: record.importedBy, content: content(), now: now)
             try await db.raw("""
                 UPDATE import_origin SET fingerprint = \(bind: fingerprint)
                 WHERE kind = 'article' AND origin = \(bind: origin.origin) AND source_id = \(bind: origin.id)
                 """).run()
             try await recordLegacyPaths(record.legacyPaths, articleID: articleID, in: db)
-            let slug = try existing.decode(column: "slug", as: String.self)
-            return ImportedArticle(slug: slug, path: "/\(section.slug)/\(slug)/", status: source.status, change: .keptEdits)
+            return ImportedArticle(slug: oldSlug, path: "/\(section.slug)/\(oldSlug)/", status: source.status, change: .keptEdits)
         }
-        let existingPublishedAt = try existing?.decode(column: "published_at", as: Int64.self)
-        let publishedAt = source.publishedAt?.epochSeconds ?? existingPublishedAt ?? now.epochSeconds
-        let articleID: Int64
+        let publishedAt = try source.publishedAt?.epochSeconds ?? existing.decode(column: "published_at", as: Int64.self)
         let version = currentVersion + 1
-        if let existing {
-            articleID = try existing.decode(column: "id", as: Int64.self)
-            // A new slug another story holds: the next free one. The old address keeps working.
-            let oldSlug = try existing.decode(column: "slug", as: String.self)
-            if source.slug != oldSlug {
-                let base = source.slug
-                var number = 1
-                while try await db.raw("SELECT id FROM article WHERE slug = \(bind: source.slug) AND id <> \(bind: articleID)").first() != nil {
-                    number += 1
-                    source.slug = "\(base.prefix(110))-\(number)"
-                }
-                if currentStatus == ArticleStatus.published.rawValue, source.slug != oldSlug {
-                    try await db.raw("""
-                        INSERT INTO article_old_slug (slug, article_id) VALUES (\(bind: oldSlug), \(bind: articleID))
-                        ON CONFLICT (slug) DO UPDATE SET article_id = excluded.article_id
-                        """).run()
-                }
-                try await db.raw("DELETE FROM article_old_slug WHERE slug = \(bind: source.slug) AND article_id = \(bind: articleID)").run()
-            }
-            try await notePagesShowing(articleID: articleID, in: db, stale)
-            // A story taken down may be linked from any page (related stories): all pages go stale.
-            if try existing.decode(column: "status", as: String.self) == ArticleStatus.published.rawValue, source.status != .published {
-                stale.everything()
-            }
-            try await db.raw("""
-                UPDATE article SET slug = \(bind: source.slug), title = \(bind: source.title), summary = \(bind: source.summary),
-                  body_markdown = \(bind: source.bodyMarkdown), body_html = \(bind: record.bodyHTML),
-                  section_id = \(bind: section.id), status = \(bind: source.status.rawValue),
-                  published_at = \(bind: publishedAt), updated_at = \(bind: source.updatedAt?.epochSeconds),
-                  image_source = \(bind: image?.source), image_alt = \(bind: image?.alt ?? ""),
-                  image_caption = \(bind: image?.caption ?? ""), image_credit = \(bind: image?.credit ?? ""),
-                  image_width = \(bind: image?.width), image_height = \(bind: image?.height),
-                  image_placeholder = \(bind: image?.placeholder),
-                  disclaimer = \(bind: source.disclaimer ? 1 : 0), canonical_url = \(bind: source.canonicalURL),
-                  seo_title = \(bind: source.seoTitle), seo_description = \(bind: source.seoDescription),
-                  version = \(bind: version), modified_at = \(bind: now.epochSeconds)
-                WHERE id = \(bind: articleID)
-                """).run()
-            try await db.raw("DELETE FROM article_author WHERE article_id = \(bind: articleID)").run()
-            try await db.raw("DELETE FROM article_tag WHERE article_id = \(bind: articleID)").run()
-        } else {
-            // Another story may have the slug (an import from another system): this one then takes
-            // the next free one, and its old address redirects to it.
+        // A new slug another story holds: the next free one. The old address keeps working.
+        if source.slug != oldSlug {
             let base = source.slug
-            var inserted: (any SQLRow)?
-            for number in 1...1000 {
-                if number > 1 { source.slug = "\(base.prefix(110))-\(number)" }
-                inserted = try await db.raw("""
-                    INSERT INTO article (slug, title, summary, body_markdown, body_html, section_id, status, published_at,
-                      updated_at, image_source, image_alt, image_caption, image_credit, image_width, image_height,
-                      image_placeholder, disclaimer, canonical_url, seo_title, seo_description, version, created_at, modified_at)
-                    VALUES (\(bind: source.slug), \(bind: source.title), \(bind: source.summary), \(bind: source.bodyMarkdown),
-                      \(bind: record.bodyHTML), \(bind: section.id), \(bind: source.status.rawValue), \(bind: publishedAt),
-                      \(bind: source.updatedAt?.epochSeconds), \(bind: image?.source), \(bind: image?.alt ?? ""),
-                      \(bind: image?.caption ?? ""), \(bind: image?.credit ?? ""), \(bind: image?.width), \(bind: image?.height),
-                      \(bind: image?.placeholder), \(bind: source.disclaimer ? 1 : 0), \(bind: source.canonicalURL),
-                      \(bind: source.seoTitle), \(bind: source.seoDescription), 1,
-                      \(bind: now.epochSeconds), \(bind: now.epochSeconds))
-                    ON CONFLICT (slug) DO NOTHING
-                    RETURNING id
-                    """).first()
-                if inserted != nil || origin.origin == "markdown" { break }
+            var number = 1
+            while try await db.raw("SELECT id FROM article WHERE slug = \(bind: source.slug) AND id <> \(bind: articleID)").first() != nil {
+                number += 1
+                source.slug = "\(base.prefix(110))-\(number)"
             }
-            guard let inserted else { throw MastheadError(.conflict, "the slug '\(base)' is taken", location: .init(file: source.file, field: "slug")) }
-            articleID = try inserted.decode(column: "id", as: Int64.self)
+            if currentStatus == ArticleStatus.published.rawValue, source.slug != oldSlug {
+                try await db.raw("""
+                    INSERT INTO article_old_slug (slug, article_id) VALUES (\(bind: oldSlug), \(bind: articleID))
+                    ON CONFLICT (slug) DO UPDATE SET article_id = excluded.article_id
+                    """).run()
+            }
+            try await db.raw("DELETE FROM article_old_slug WHERE slug = \(bind: source.slug) AND article_id = \(bind: articleID)").run()
         }
-        try await SQLiteSearch.index(
-            db, id: articleID, title: source.title, summary: source.summary, bodyHTML: record.bodyHTML, replacing: existing != nil)
+        try await notePagesShowing(articleID: articleID, in: db, stale)
+        // A story taken down may be linked from any page (related stories): all pages go stale.
+        if currentStatus == ArticleStatus.published.rawValue, source.status != .published { stale.everything() }
+        // Written only over the version read above (compare and set): a save that came in between
+        // (another instance's editor) keeps its text, and the import becomes a revision beside it.
+        guard try await db.raw("""
+            UPDATE article SET slug = \(bind: source.slug), title = \(bind: source.title), summary = \(bind: source.summary),
+              body_markdown = \(bind: source.bodyMarkdown), body_html = \(bind: record.bodyHTML),
+              section_id = \(bind: section.id), status = \(bind: source.status.rawValue),
+              published_at = \(bind: publishedAt), updated_at = \(bind: source.updatedAt?.epochSeconds),
+              image_source = \(bind: image?.source), image_alt = \(bind: image?.alt ?? ""),
+              image_caption = \(bind: image?.caption ?? ""), image_credit = \(bind: image?.credit ?? ""),
+              image_width = \(bind: image?.width), image_height = \(bind: image?.height),
+              image_placeholder = \(bind: image?.placeholder),
+              disclaimer = \(bind: source.disclaimer ? 1 : 0), canonical_url = \(bind: source.canonicalURL),
+              seo_title = \(bind: source.seoTitle), seo_description = \(bind: source.seoDescription),
+              version = \(bind: version), modified_at = \(bind: now.epochSeconds)
+            WHERE id = \(bind: articleID) AND version = \(bind: currentVersion)
+            RETURNING id
+            """).first() != nil else {
+            _ = try await insertRevision(db, articleID: articleID, version: currentVersion, kind: .import, userID: nil, userName: record.importedBy, content: content(), now: now)
+            return ImportedArticle(slug: oldSlug, path: "/\(section.slug)/\(oldSlug)/", status: source.status, change: .keptEdits)
+        }
+        try await db.raw("DELETE FROM article_author WHERE article_id = \(bind: articleID)").run()
+        try await db.raw("DELETE FROM article_tag WHERE article_id = \(bind: articleID)").run()
+        try await SQLiteSearch.index(db, id: articleID, title: source.title, summary: source.summary, bodyHTML: record.bodyHTML)
         // Each link carries the story's publication time while it is published (see stampListings).
         let listedAt: Int64? = source.status == .published ? publishedAt : nil
         for (table, column, ids) in [("article_author", "author_id", authorIDs), ("article_tag", "tag_id", tagIDs)] where !ids.isEmpty {
@@ -460,15 +433,14 @@ extension Store {
         try await recordOrigin(origin, articleID: articleID, fingerprint: fingerprint, version: version, status: source.status, in: db)
         try await recordLegacyPaths(record.legacyPaths, articleID: articleID, in: db)
         try await notePagesShowing(articleID: articleID, in: db, stale)
-        let wasPublished = try existing?.decode(column: "status", as: String.self) == ArticleStatus.published.rawValue
-        switch (wasPublished, source.status == .published) {
+        switch (currentStatus == ArticleStatus.published.rawValue, source.status == .published) {
         case (false, true): try await importer.record(.published, articleID: articleID)
         case (true, true): try await importer.record(.updated, articleID: articleID)
         case (true, false): try await importer.record(.unpublished, articleID: articleID)
         case (false, false): break
         }
         return ImportedArticle(
-            slug: source.slug, path: "/\(section.slug)/\(source.slug)/", status: source.status, change: existing == nil ? .created : .updated)
+            slug: source.slug, path: "/\(section.slug)/\(source.slug)/", status: source.status, change: .updated)
     }
 
     /// The indexes of `records` the site already has: brought before from the same origin (or

@@ -23,27 +23,14 @@ struct ImportWordPress: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("A copy of the old site's wp-content/uploads folder.", valueName: "dir"))
     var uploads: String?
 
-    @Flag(name: .long, help: "Report what would be imported without writing anything.")
-    var dryRun = false
-
-    @Flag(name: .long, help: "Do not download pictures missing from --uploads.")
-    var noDownload = false
-
-    @Option(name: .long, help: ArgumentHelp("Write the report as JSON to this file.", valueName: "file"))
-    var report: String?
+    @OptionGroup var importing: ForeignImportFlags
 
     @Argument(help: ArgumentHelp("The export file WordPress wrote.", valueName: "export.xml"))
     var export: String
 
     func run() async throws {
-        let (configuration, logger) = try await reportingErrors { try await options.load() }
-        try await withSite(configuration, logger) { site in
-            let meter = ProgressMeter(noun: "posts and pages")
-            let result = try await site.wordpressImporter.run(
-                export, options: .init(uploads: uploads, dryRun: dryRun, download: !noDownload)
-            ) { done, total in meter.update(done, of: total) }
-            meter.finish()
-            try finish(result, report: report)
+        try await importing.run(options, folder: uploads) { site, options, progress in
+            try await site.wordpressImporter.run(export, options: options, progress: progress)
         }
     }
 }
@@ -61,27 +48,14 @@ struct ImportGhost: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("A copy of the old site's content/images folder.", valueName: "dir"))
     var images: String?
 
-    @Flag(name: .long, help: "Report what would be imported without writing anything.")
-    var dryRun = false
-
-    @Flag(name: .long, help: "Do not download pictures missing from --images.")
-    var noDownload = false
-
-    @Option(name: .long, help: ArgumentHelp("Write the report as JSON to this file.", valueName: "file"))
-    var report: String?
+    @OptionGroup var importing: ForeignImportFlags
 
     @Argument(help: ArgumentHelp("The export file Ghost wrote.", valueName: "export.json"))
     var export: String
 
     func run() async throws {
-        let (configuration, logger) = try await reportingErrors { try await options.load() }
-        try await withSite(configuration, logger) { site in
-            let meter = ProgressMeter(noun: "posts and pages")
-            let result = try await site.ghostImporter.run(
-                export, options: .init(images: images, dryRun: dryRun, download: !noDownload)
-            ) { done, total in meter.update(done, of: total) }
-            meter.finish()
-            try finish(result, report: report)
+        try await importing.run(options, folder: images) { site, options, progress in
+            try await site.ghostImporter.run(export, options: options, progress: progress)
         }
     }
 }
@@ -104,6 +78,34 @@ struct ExportMarkdown: AsyncParsableCommand {
         try await withSite(configuration, logger) { site in
             let summary = try await MarkdownExporter(store: site.store, mediaDirectory: configuration.mediaDirectory).export(to: directory)
             print("Exported \(summary.articles) articles, \(summary.pages) pages, \(summary.authors) author profiles and \(summary.mediaFiles) media files to \(directory)")
+        }
+    }
+}
+
+/// What every import from another system takes, and how it runs: progress on standard error,
+/// the summary on standard output, the JSON report where `--report` says.
+struct ForeignImportFlags: ParsableArguments {
+    @Flag(name: .long, help: "Report what would be imported without writing anything.")
+    var dryRun = false
+
+    @Flag(name: .long, help: "Do not download pictures missing from the folder given.")
+    var noDownload = false
+
+    @Option(name: .long, help: ArgumentHelp("Write the report as JSON to this file.", valueName: "file"))
+    var report: String?
+
+    func run(
+        _ global: GlobalOptions, folder: String?,
+        _ body: (Site, ForeignImport.Options, @escaping ForeignImport.Progress) async throws -> ImportReport
+    ) async throws {
+        let (configuration, logger) = try await reportingErrors { try await global.load() }
+        try await withSite(configuration, logger) { site in
+            let meter = ProgressMeter(noun: "posts and pages")
+            let result = try await body(site, ForeignImport.Options(folder: folder, dryRun: dryRun, download: !noDownload)) { done, total in
+                meter.update(done, of: total)
+            }
+            meter.finish()
+            try finish(result, report: report)
         }
     }
 }

@@ -156,14 +156,17 @@ public struct ContentImporter: Sendable {
         let image = try source.image.map { try stageImage($0, for: source, images: images) }
         var known: [String: BodyImages.Known] = [:]
         var moved: [(from: String, to: String)] = []
-        _ = try markdown.html(from: source.bodyMarkdown) { image in
-            let url = image.url
-            guard !url.isEmpty, !url.contains(":"), !url.hasPrefix("/"), !url.hasPrefix("#") else { return nil }
-            let location = MastheadError.Location(file: source.file, line: source.bodyLine + image.line - 1)
-            let stored = try stage(url.removingPercentEncoding ?? url, named: "body image \(url)", for: source, at: location, images: images)
-            known[stored.path] = stored.known
-            moved.append((url, "/media/" + stored.path))
-            return nil
+        // Body images are found by rendering once; a body without any is rendered only to be stored.
+        if source.bodyMarkdown.contains("![") {
+            _ = try markdown.html(from: source.bodyMarkdown) { image in
+                let url = image.url
+                guard !url.isEmpty, !url.contains(":"), !url.hasPrefix("/"), !url.hasPrefix("#") else { return nil }
+                let location = MastheadError.Location(file: source.file, line: source.bodyLine + image.line - 1)
+                let stored = try stage(url.removingPercentEncoding ?? url, named: "body image \(url)", for: source, at: location, images: images)
+                known[stored.path] = stored.known
+                moved.append((url, "/media/" + stored.path))
+                return nil
+            }
         }
         for (from, to) in moved { source.bodyMarkdown = Self.replacingImageAddress(from, with: to, in: source.bodyMarkdown) }
         let body = try await store.bodyHTML(markdown: source.bodyMarkdown, renderer: markdown, known: known)

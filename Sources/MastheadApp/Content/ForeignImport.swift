@@ -143,6 +143,45 @@ final class ForeignPictures: Sendable {
     }
 }
 
+/// The pictures one item's conversion found and missed (conversion calls back synchronously,
+/// on one item's task).
+final class PicturesUsed: @unchecked Sendable {
+    let pictures: ForeignPictures
+    private(set) var known: [String: BodyImages.Known] = [:]
+    /// Pictures that could not be had, by their full address, with why.
+    private(set) var missing: [(image: String, reason: String)] = []
+
+    init(_ pictures: ForeignPictures) {
+        self.pictures = pictures
+    }
+
+    /// The address a body picture is written with here, or nil when it cannot be had.
+    func bodyImage(_ address: String) -> String? {
+        stored(address).map { "/media/" + $0.path }
+    }
+
+    /// The featured picture at `address`; without alt text the caption (or else the headline) describes it.
+    func featured(_ address: String, alt: String, caption: String, title: String) -> FeaturedImage? {
+        stored(address).map { stored in
+            FeaturedImage(
+                source: stored.path, alt: [alt, caption, title].first { !$0.isEmpty } ?? "", caption: caption,
+                width: stored.known.width, height: stored.known.height, placeholder: stored.known.placeholder)
+        }
+    }
+
+    private func stored(_ address: String) -> ImportImages.Stored? {
+        switch pictures.resolve(address) {
+        case .success(let stored):
+            known[stored.path] = stored.known
+            return stored
+        case .failure(let failure):
+            let image = pictures.absolute(address)
+            if !missing.contains(where: { $0.image == image }) { missing.append((image, failure.reason)) }
+            return nil
+        }
+    }
+}
+
 /// `<img src="…">` addresses in HTML, for downloading before the HTML is converted.
 enum ImageAddresses {
     private static let source = try! NSRegularExpression(pattern: #"<img\b[^>]*?\ssrc\s*=\s*["']([^"']+)["']"#, options: [.caseInsensitive])
@@ -155,19 +194,98 @@ enum ImageAddresses {
     }
 }
 
-/// What WordPress and Ghost imports share: the transaction (rolled back for a dry run), the
-/// pictures, the report and the end of the import.
-struct ForeignImportRun {
+/// What importing from another system needs, whichever system (WordPress, Ghost): the store
+/// and media folder, the options, the transaction (rolled back for a dry run), the pictures,
+/// the report, and the helpers both importers use.
+public struct ForeignImport: Sendable {
+    public struct Options: Sendable {
+        /// A copy of the old site's pictures (`wp-content/uploads`, `content/images`).
+        public var folder: String?
+        /// Report what would be imported without writing anything.
+        public var dryRun: Bool
+        /// Download pictures not in `folder` (short timeouts; a host that fails is not asked again).
+        public var download: Bool
+
+        public init(folder: String? = nil, dryRun: Bool = false, download: Bool = true) {
+            self.folder = folder
+            self.dryRun = dryRun
+            self.download = download
+        }
+    }
+
+    public typealias Progress = @Sendable (_ done: Int, _ total: Int) -> Void
+
     let store: Store
+    let site: SiteSettings
     let mediaDirectory: String
     let imageLimits: ImageLimits
-    let dryRun: Bool
+    /// Imported HTML becomes Markdown without raw HTML, which renders the same under any `trust_html`.
+    let renderer = MarkdownRenderer(rawHTML: .escaped)
+    /// Items converted at a time, spread over the cores, before they are stored.
+    static let batch = 256
+
+    init(store: Store, site: SiteSettings, mediaDirectory: String, imageLimits: ImageLimits) {
+        self.store = store
+        self.site = site
+        self.mediaDirectory = mediaDirectory
+        self.imageLimits = imageLimits
+    }
+
+    /// Checks that `options.folder` (given as `option`, holding `what`) is a folder.
+    func check(_ options: Options, option: String, what: String) throws {
+        guard let folder = options.folder else { return }
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+            throw MastheadError(.invalidInput, "\(option) must be a folder (a copy of \(what))", location: .init(file: folder))
+        }
+    }
+
+    /// The downloader for `options`, when pictures may be downloaded.
+    func downloader(_ options: Options) throws -> ImageDownloader? {
+        options.download ? try ImageDownloader(maxBytes: imageLimits.maxBytes) : nil
+    }
+
+    /// Sections, tags and authors the imported posts use, for the report and the archive redirects.
+    struct Usage {
+        var sections: Set<String> = []
+        var tags: Set<String> = []
+        var authors: Set<String> = []
+
+        mutating func note(_ source: ArticleSource) {
+            sections.insert(Slug.make(from: source.sectionName))
+            tags.formUnion(source.tagNames.map { Slug.make(from: $0) })
+            authors.formUnion(source.authorNames.map { Slug.make(from: $0) })
+        }
+
+        /// Counts them in `report`.
+        func count(in report: inout ImportReport) {
+            report.authors = authors.count
+            report.sections = sections.count
+            report.tags = tags.count
+        }
+    }
+
+    /// Text another system stored with entities and perhaps tags, as plain text.
+    static func plain(_ text: String) -> String {
+        guard text.contains("<") || text.contains("&") else { return text.trimmingCharacters(in: .whitespacesAndNewlines) }
+        return MarkdownRenderer.plainText(fromHTML: text).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// A link to the old site itself, made relative (its old address redirects here).
+    static func localized(_ address: String, hosts: Set<String>) -> String {
+        guard let url = URLComponents(string: address), let host = url.host?.lowercased(), hosts.contains(host),
+              !url.path.contains("/wp-content/"), !url.path.contains("/wp-admin")
+        else { return address }
+        return (url.percentEncodedPath.isEmpty ? "/" : url.percentEncodedPath) + (url.percentEncodedQuery.map { "?" + $0 } ?? "")
+            + (url.percentEncodedFragment.map { "#" + $0 } ?? "")
+    }
 
     /// Runs `body` in one transaction with the import's pictures; commits unless it is a dry run.
     func run(
-        report: ImportReport, expecting count: Int, now: Date,
+        report: ImportReport, options: Options, expecting count: Int, now: Date,
         _ body: @Sendable (ArticleImport, ImportImages, inout ImportReport) async throws -> Void
     ) async throws -> ImportReport {
+        let dryRun = options.dryRun
         let started = ContinuousClock.now
         try await StagedMedia.recover(store: store, mediaDirectory: mediaDirectory)
         let images = try ImportImages(mediaDirectory: mediaDirectory, limits: imageLimits)

@@ -8,31 +8,7 @@ import MastheadStorage
 /// are dropped), authors in Ghost's order, feature images with their alt text and captions,
 /// statuses, canonical URLs, custom excerpts as deks, and Ghost's addresses as redirects.
 public struct GhostImporter: Sendable {
-    public struct Options: Sendable {
-        /// A copy of the old site's `content/images`.
-        public var images: String?
-        public var dryRun = false
-        public var download = true
-
-        public init(images: String? = nil, dryRun: Bool = false, download: Bool = true) {
-            self.images = images
-            self.dryRun = dryRun
-            self.download = download
-        }
-    }
-
-    let store: Store
-    let site: SiteSettings
-    let mediaDirectory: String
-    let imageLimits: ImageLimits
-    let renderer = MarkdownRenderer(rawHTML: .escaped)
-
-    public init(store: Store, site: SiteSettings, mediaDirectory: String, imageLimits: ImageLimits) {
-        self.store = store
-        self.site = site
-        self.mediaDirectory = mediaDirectory
-        self.imageLimits = imageLimits
-    }
+    let foreign: ForeignImport
 
     /// One post or page of the export, with what the other tables say of it.
     struct Post: Sendable {
@@ -55,38 +31,33 @@ public struct GhostImporter: Sendable {
         var authors: [String]
     }
 
-    public func run(_ path: String, options: Options, now: Date = .now, progress: WordPressImporter.Progress? = nil) async throws -> ImportReport {
-        if let images = options.images {
-            var isFolder: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: images, isDirectory: &isFolder), isFolder.boolValue else {
-                throw MastheadError(.invalidInput, "--images must be a folder (a copy of content/images)", location: .init(file: images))
-            }
-        }
+    public func run(_ path: String, options: ForeignImport.Options, now: Date = .now, progress: ForeignImport.Progress? = nil) async throws -> ImportReport {
+        try foreign.check(options, option: "--images", what: "content/images")
         let (posts, siteURL, authorSlugs, tagSlugs) = try Self.read(path)
         let name = (path as NSString).lastPathComponent
-        let downloads = options.download && !siteURL.isEmpty ? try ImageDownloader(maxBytes: imageLimits.maxBytes) : nil
+        let downloads = siteURL.isEmpty ? nil : try foreign.downloader(options)
         if let downloads {
             // Pictures not in --images are fetched first, outside the import's transaction.
             await ForeignPictures.download(
                 posts.flatMap { ImageAddresses.inHTML($0.html) + ($0.featureImage.isEmpty ? [] : [$0.featureImage]) }, with: downloads,
-                folder: options.images, relativePath: Self.imagesPath, absolute: { $0.replacingOccurrences(of: "__GHOST_URL__", with: siteURL) })
+                folder: options.folder, relativePath: Self.imagesPath, absolute: { $0.replacingOccurrences(of: "__GHOST_URL__", with: siteURL) })
         }
-        let run = ForeignImportRun(store: store, mediaDirectory: mediaDirectory, imageLimits: imageLimits, dryRun: options.dryRun)
-        let renderer = renderer
-        let store = store
-        return try await run.run(report: ImportReport(source: "Ghost export \(name)", dryRun: options.dryRun), expecting: posts.count, now: now) { importer, images, report in
+        let (store, renderer) = (foreign.store, foreign.renderer)
+        return try await foreign.run(
+            report: ImportReport(source: "Ghost export \(name)", dryRun: options.dryRun), options: options, expecting: posts.count, now: now
+        ) { importer, images, report in
             let pictures = ForeignPictures(
-                images: images, folder: options.images, downloads: downloads, prefix: "ghost",
+                images: images, folder: options.folder, downloads: downloads, prefix: "ghost",
                 relativePath: Self.imagesPath, absolute: { $0.replacingOccurrences(of: "__GHOST_URL__", with: siteURL) })
-            var usage = WordPressImporter.Usage()
+            var usage = ForeignImport.Usage()
             var done = 0
-            for start in stride(from: 0, to: posts.count, by: WordPressImporter.batch) {
-                let batch = Array(posts[start..<min(start + WordPressImporter.batch, posts.count)])
-                let items = try await ForeignImportRun.convert(batch) { post in
+            for start in stride(from: 0, to: posts.count, by: ForeignImport.batch) {
+                let batch = Array(posts[start..<min(start + ForeignImport.batch, posts.count)])
+                let items = try await ForeignImport.convert(batch) { post in
                     try await Self.convert(post, exportName: name, siteURL: siteURL, pictures: pictures, renderer: renderer, store: store)
                 }
                 for case .article(let record) in items.map(\.content) { usage.note(record.source) }
-                try await ForeignImportRun.store(items, in: importer, report: &report)
+                try await ForeignImport.store(items, in: importer, report: &report)
                 done += batch.count
                 progress?(done, posts.count)
             }
@@ -105,9 +76,7 @@ public struct GhostImporter: Sendable {
             addresses += pictures.oldAddresses
             try await importer.recordLegacyAddresses(addresses)
             report.redirects += addresses.count
-            report.authors = usage.authors.count
-            report.sections = usage.sections.count
-            report.tags = usage.tags.count
+            usage.count(in: &report)
         }
     }
 
@@ -173,7 +142,7 @@ public struct GhostImporter: Sendable {
     static func convert(
         _ post: Post, exportName: String, siteURL: String, pictures: ForeignPictures, renderer: MarkdownRenderer, store: Store
     ) async throws -> ForeignItem {
-        let title = WordPressImporter.Context.plain(post.title)
+        let title = ForeignImport.plain(post.title)
         var result = ForeignItem(label: "\(post.type) \(post.id) “\(title.isEmpty ? "untitled" : title)”", content: .skipped(""))
         var status: ArticleStatus
         switch post.status {
@@ -196,27 +165,18 @@ public struct GhostImporter: Sendable {
             result.content = .skipped("has no rendered HTML in the export (export it again from Ghost 4 or later)")
             return result
         }
-        let picked = PicturesUsed()
+        let picked = PicturesUsed(pictures)
         let body = post.html.replacingOccurrences(of: "__GHOST_URL__", with: "")
         let siteHost = URLComponents(string: siteURL)?.host?.lowercased()
         let converted = HTMLToMarkdown.convert(
             body,
-            images: { address in
-                switch pictures.resolve(address) {
-                case .success(let stored):
-                    picked.add(stored)
-                    return "/media/" + stored.path
-                case .failure(let failure):
-                    picked.miss(address.replacingOccurrences(of: "__GHOST_URL__", with: siteURL), failure.reason)
-                    return nil
-                }
-            },
-            links: { address in siteHost.map { WordPressImporter.Context.localized(address, hosts: [$0]) } ?? address })
+            images: picked.bodyImage,
+            links: { address in siteHost.map { ForeignImport.localized(address, hosts: [$0]) } ?? address })
         result.removed = converted.dropped
         let html = try await store.bodyHTML(markdown: converted.markdown, renderer: renderer, known: picked.known)
         let slug = Slug.isValid(post.slug) ? post.slug : Slug.make(from: post.slug.isEmpty ? title : post.slug)
         let origin = ImportOrigin(origin: "ghost", id: post.id, guid: post.uuid.isEmpty ? nil : "ghost:" + post.uuid)
-        let summary = WordPressImporter.Context.plain(post.excerpt)
+        let summary = ForeignImport.plain(post.excerpt)
         if post.type == "page" {
             result.missingImages = picked.missing
             guard status == .published else {
@@ -228,18 +188,8 @@ public struct GhostImporter: Sendable {
                 markdown: converted.markdown, html: html, origin: origin, legacyPaths: []))
             return result
         }
-        var image: FeaturedImage?
-        if !post.featureImage.isEmpty {
-            switch pictures.resolve(post.featureImage) {
-            case .success(let stored):
-                let caption = WordPressImporter.Context.plain(post.featureImageCaption)
-                image = FeaturedImage(
-                    source: stored.path, alt: [post.featureImageAlt, caption, title].first { !$0.isEmpty } ?? "", caption: caption,
-                    width: stored.known.width, height: stored.known.height, placeholder: stored.known.placeholder)
-            case .failure(let failure):
-                picked.miss(post.featureImage.replacingOccurrences(of: "__GHOST_URL__", with: siteURL), failure.reason)
-            }
-        }
+        let image = post.featureImage.isEmpty ? nil : picked.featured(
+            post.featureImage, alt: post.featureImageAlt, caption: ForeignImport.plain(post.featureImageCaption), title: title)
         result.missingImages = picked.missing
         var sectionName = post.tags.first?.name ?? "News"
         if ReservedPaths.segments.contains(Slug.make(from: sectionName)) { sectionName += " News" }

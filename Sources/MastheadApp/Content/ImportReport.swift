@@ -84,26 +84,17 @@ public struct ImportReport: Codable, Sendable {
         lines.append("  images     \(images)")
         lines.append("  redirects  \(redirects) old addresses")
         lines.append("  comments   \(comments) (not imported: Masthead has no comments)")
-        if !skipped.isEmpty {
-            lines.append("Skipped \(skipped.count):")
-            lines += skipped.prefix(50).map { "  \($0.item): \($0.reason)" }
-            if skipped.count > 50 { lines.append("  … and \(skipped.count - 50) more (see --report)") }
+        // Each list: its heading, its first 50 lines, and how many more the JSON report holds.
+        func list(_ heading: String, _ entries: [String]) {
+            guard !entries.isEmpty else { return }
+            lines.append("\(heading) \(entries.count):")
+            lines += entries.prefix(50).map { "  " + $0 }
+            if entries.count > 50 { lines.append("  … and \(entries.count - 50) more (see --report)") }
         }
-        if !missingImages.isEmpty {
-            lines.append("Images left out \(missingImages.count):")
-            lines += missingImages.prefix(50).map { "  \($0.item): \($0.image) (\($0.reason))" }
-            if missingImages.count > 50 { lines.append("  … and \(missingImages.count - 50) more (see --report)") }
-        }
-        if !removed.isEmpty {
-            lines.append("Removed from bodies \(removed.count):")
-            lines += removed.prefix(50).map { "  \($0.item): \($0.note)" }
-            if removed.count > 50 { lines.append("  … and \(removed.count - 50) more (see --report)") }
-        }
-        if !notes.isEmpty {
-            lines.append("Notes \(notes.count):")
-            lines += notes.prefix(50).map { "  \($0.item): \($0.note)" }
-            if notes.count > 50 { lines.append("  … and \(notes.count - 50) more (see --report)") }
-        }
+        list("Skipped", skipped.map { "\($0.item): \($0.reason)" })
+        list("Images left out", missingImages.map { "\($0.item): \($0.image) (\($0.reason))" })
+        list("Removed from bodies", removed.map { "\($0.item): \($0.note)" })
+        list("Notes", notes.map { "\($0.item): \($0.note)" })
         if dryRun { lines.append("Nothing was written (--dry-run).") }
         return lines.joined(separator: "\n")
     }

@@ -9,38 +9,7 @@ import MastheadStorage
 /// redirect. The export is read twice, item by item, so any size takes bounded memory: first
 /// for the attachments and the pages' family tree, then for the posts and pages themselves.
 public struct WordPressImporter: Sendable {
-    public struct Options: Sendable {
-        /// A copy of the old site's `wp-content/uploads`.
-        public var uploads: String?
-        /// Report what would be imported without writing anything.
-        public var dryRun = false
-        /// Download pictures not found in `uploads` (short timeouts; a host that fails is not asked again).
-        public var download = true
-
-        public init(uploads: String? = nil, dryRun: Bool = false, download: Bool = true) {
-            self.uploads = uploads
-            self.dryRun = dryRun
-            self.download = download
-        }
-    }
-
-    public typealias Progress = @Sendable (_ done: Int, _ total: Int) -> Void
-
-    let store: Store
-    let site: SiteSettings
-    let mediaDirectory: String
-    let imageLimits: ImageLimits
-    /// Imported HTML becomes Markdown without raw HTML, which renders the same under any `trust_html`.
-    let renderer = MarkdownRenderer(rawHTML: .escaped)
-    /// Posts converted at a time, spread over the cores, before they are stored.
-    static let batch = 256
-
-    public init(store: Store, site: SiteSettings, mediaDirectory: String, imageLimits: ImageLimits) {
-        self.store = store
-        self.site = site
-        self.mediaDirectory = mediaDirectory
-        self.imageLimits = imageLimits
-    }
+    let foreign: ForeignImport
 
     /// A picture in the export's media library.
     struct Attachment: Sendable {
@@ -60,24 +29,20 @@ public struct WordPressImporter: Sendable {
         var total = 0
     }
 
-    public func run(_ path: String, options: Options, now: Date = .now, progress: Progress? = nil) async throws -> ImportReport {
-        if let uploads = options.uploads {
-            var isFolder: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: uploads, isDirectory: &isFolder), isFolder.boolValue else {
-                throw MastheadError(.invalidInput, "--uploads must be a folder (a copy of wp-content/uploads)", location: .init(file: uploads))
-            }
-        }
+    public func run(_ path: String, options: ForeignImport.Options, now: Date = .now, progress: ForeignImport.Progress? = nil) async throws -> ImportReport {
+        try foreign.check(options, option: "--uploads", what: "wp-content/uploads")
+        let (store, site, renderer) = (foreign.store, foreign.site, foreign.renderer)
         let survey = try Self.survey(path)
         let name = (path as NSString).lastPathComponent
         let origin = "wordpress " + Self.siteAddress(survey.channel)
-        let downloads = options.download ? try ImageDownloader(maxBytes: imageLimits.maxBytes) : nil
+        let downloads = try foreign.downloader(options)
         if let downloads {
             // Pictures not in --uploads are fetched first, outside the import's transaction.
             let reader = try WordPressExport.Reader(path: path)
             var addresses: [String] = []
             func fetch() async {
                 await ForeignPictures.download(
-                    addresses, with: downloads, folder: options.uploads, relativePath: Self.uploadsPath, alternatives: Self.originals,
+                    addresses, with: downloads, folder: options.folder, relativePath: Self.uploadsPath, alternatives: Self.originals,
                     absolute: { Self.absolute($0, site: survey.channel.siteURL) })
                 addresses = []
             }
@@ -88,17 +53,18 @@ public struct WordPressImporter: Sendable {
             }
             await fetch()
         }
-        let run = ForeignImportRun(store: store, mediaDirectory: mediaDirectory, imageLimits: imageLimits, dryRun: options.dryRun)
-        return try await run.run(report: ImportReport(source: "WordPress export \(name)", dryRun: options.dryRun), expecting: survey.total, now: now) { importer, images, report in
+        return try await foreign.run(
+            report: ImportReport(source: "WordPress export \(name)", dryRun: options.dryRun), options: options, expecting: survey.total, now: now
+        ) { importer, images, report in
             let pictures = ForeignPictures(
-                images: images, folder: options.uploads, downloads: downloads, prefix: "wordpress",
+                images: images, folder: options.folder, downloads: downloads, prefix: "wordpress",
                 relativePath: Self.uploadsPath, alternatives: Self.originals, absolute: { Self.absolute($0, site: survey.channel.siteURL) })
             let context = Context(survey: survey, origin: origin, exportName: name, pictures: pictures, renderer: renderer, store: store, timeZone: site.timeZone, now: now)
             let reader = try WordPressExport.Reader(path: path)
             var batch: [WordPressExport.Item] = []
             var done = 0
             var pages: [ForeignItem] = []
-            var usage = Usage()
+            var usage = ForeignImport.Usage()
             // While one batch is stored, the next is converted on the other cores.
             var converting: Task<[ForeignItem], any Error>?
             func storeConverted(_ report: inout ImportReport) async throws {
@@ -108,7 +74,7 @@ public struct WordPressImporter: Sendable {
                 for case .article(let record) in items.map(\.content) { usage.note(record.source) }
                 // Pages are stored after every post: a page may share its address with a category that becomes a section.
                 pages += items.filter { if case .page = $0.content { true } else { false } }
-                try await ForeignImportRun.store(items.filter { if case .page = $0.content { false } else { true } }, in: importer, report: &report)
+                try await ForeignImport.store(items.filter { if case .page = $0.content { false } else { true } }, in: importer, report: &report)
                 done += items.count
                 progress?(done, survey.total)
             }
@@ -116,7 +82,7 @@ public struct WordPressImporter: Sendable {
                 guard !batch.isEmpty else { return }
                 let items = batch
                 batch = []
-                let next = Task { try await ForeignImportRun.convert(items) { try await context.convert($0) } }
+                let next = Task { try await ForeignImport.convert(items) { try await context.convert($0) } }
                 try await storeConverted(&report)
                 converting = next
             }
@@ -125,7 +91,7 @@ public struct WordPressImporter: Sendable {
                     report.comments += item.comments
                     guard item.type == "post" || item.type == "page" else { continue }
                     batch.append(item)
-                    if batch.count >= Self.batch { try await flush(&report) }
+                    if batch.count >= ForeignImport.batch { try await flush(&report) }
                 }
                 try await flush(&report)
                 try await storeConverted(&report)
@@ -134,26 +100,11 @@ public struct WordPressImporter: Sendable {
                 _ = try? await converting?.value
                 throw error
             }
-            try await ForeignImportRun.store(pages, in: importer, report: &report)
+            try await ForeignImport.store(pages, in: importer, report: &report)
             let addresses = Self.archiveAddresses(survey.channel, usage: usage) + pictures.oldAddresses
             try await importer.recordLegacyAddresses(addresses)
             report.redirects += addresses.count
-            report.authors = usage.authors.count
-            report.sections = usage.sections.count
-            report.tags = usage.tags.count
-        }
-    }
-
-    /// Sections, tags and authors the imported posts use, for the report and the archive redirects.
-    struct Usage {
-        var sections: Set<String> = []
-        var tags: Set<String> = []
-        var authors: Set<String> = []
-
-        mutating func note(_ source: ArticleSource) {
-            sections.insert(Slug.make(from: source.sectionName))
-            tags.formUnion(source.tagNames.map { Slug.make(from: $0) })
-            authors.formUnion(source.authorNames.map { Slug.make(from: $0) })
+            usage.count(in: &report)
         }
     }
 
@@ -230,7 +181,7 @@ public struct WordPressImporter: Sendable {
     }
 
     /// The old archive addresses: categories, tags, authors and their feeds.
-    static func archiveAddresses(_ channel: WordPressExport.Channel, usage: Usage) -> [(path: String, target: String)] {
+    static func archiveAddresses(_ channel: WordPressExport.Channel, usage: ForeignImport.Usage) -> [(path: String, target: String)] {
         var addresses: [(path: String, target: String)] = [("/comments/feed/", "/feed/")]
         func add(_ path: String, _ target: String) {
             let old = path.legacyPath
@@ -282,7 +233,7 @@ public struct WordPressImporter: Sendable {
         }
 
         func convert(_ item: WordPressExport.Item) async throws -> ForeignItem {
-            let title = Self.plain(item.title)
+            let title = ForeignImport.plain(item.title)
             let kind = item.type == "page" ? "page" : "post"
             var result = ForeignItem(label: "\(kind) \(item.id) “\(title.isEmpty ? "untitled" : title)”", content: .skipped(""))
             // The statuses an article can have here; WordPress's others are not content.
@@ -316,26 +267,16 @@ public struct WordPressImporter: Sendable {
             let byParent = survey.attachmentsByParent[item.id] ?? []
             let content = WordPressContent.html(
                 item.content,
-                attachment: { id in attachments[id].map { WordPressContent.Attachment(url: $0.url, alt: $0.alt, caption: Self.plain($0.caption)) } },
-                attachments: { byParent.compactMap { attachments[$0] }.map { WordPressContent.Attachment(url: $0.url, alt: $0.alt, caption: Self.plain($0.caption)) } })
-            let picked = PicturesUsed()
+                attachment: { id in attachments[id].map { WordPressContent.Attachment(url: $0.url, alt: $0.alt, caption: ForeignImport.plain($0.caption)) } },
+                attachments: { byParent.compactMap { attachments[$0] }.map { WordPressContent.Attachment(url: $0.url, alt: $0.alt, caption: ForeignImport.plain($0.caption)) } })
+            let picked = PicturesUsed(pictures)
             let hosts = siteHosts
             let converted = HTMLToMarkdown.convert(
                 content.html, paragraphsFromLineBreaks: content.paragraphsFromLineBreaks,
-                images: { address in
-                    switch pictures.resolve(address) {
-                    case .success(let stored):
-                        picked.add(stored)
-                        return "/media/" + stored.path
-                    case .failure(let failure):
-                        picked.miss(address, failure.reason)
-                        return nil
-                    }
-                },
-                links: { Self.localized($0, hosts: hosts) })
+                images: picked.bodyImage, links: { ForeignImport.localized($0, hosts: hosts) })
             result.removed = content.removed.map { "shortcode \($0)" } + converted.dropped
             let html = try await store.bodyHTML(markdown: converted.markdown, renderer: renderer, known: picked.known)
-            let summary = Self.plain(item.excerpt)
+            let summary = ForeignImport.plain(item.excerpt)
             let slug = Self.slug(item.name, title: title, id: item.id)
             var legacy = ["/?p=\(item.id)"]
             if let path = URLComponents(string: item.link)?.percentEncodedPath, path.count > 1 { legacy.append(path.legacyPath) }
@@ -361,23 +302,14 @@ public struct WordPressImporter: Sendable {
             let primarySlug = item.meta["_yoast_wpseo_primary_category"].flatMap { survey.channel.category(id: $0)?.slug }
             let meaningful = categories.filter { $0.slug != "uncategorized" }
             let section = categories.first { $0.slug == primarySlug } ?? meaningful.first ?? categories.first
-            var sectionName = section.map { Self.plain($0.name) } ?? "News"
+            var sectionName = section.map { ForeignImport.plain($0.name) } ?? "News"
             if sectionName.isEmpty || ReservedPaths.segments.contains(Slug.make(from: sectionName)) { sectionName += " News" }
             let tags = (categories.filter { $0.slug != section?.slug && $0.slug != "uncategorized" } + item.terms.filter { $0.domain == "post_tag" })
-                .map { Self.plain($0.name) }.filter { !$0.isEmpty }
-            let author = survey.channel.authors[item.creator].map { Self.plain($0.displayName) } ?? Self.plain(item.creator)
+                .map { ForeignImport.plain($0.name) }.filter { !$0.isEmpty }
+            let author = survey.channel.authors[item.creator].map { ForeignImport.plain($0.displayName) } ?? ForeignImport.plain(item.creator)
 
-            var image: FeaturedImage?
-            if let id = item.meta["_thumbnail_id"].flatMap({ Int($0) }), let attachment = survey.attachments[id] {
-                switch pictures.resolve(attachment.url) {
-                case .success(let stored):
-                    let caption = Self.plain(attachment.caption)
-                    image = FeaturedImage(
-                        source: stored.path, alt: [attachment.alt, caption, title].first { !$0.isEmpty } ?? "", caption: caption,
-                        width: stored.known.width, height: stored.known.height, placeholder: stored.known.placeholder)
-                case .failure(let failure):
-                    picked.miss(attachment.url, failure.reason)
-                }
+            let image = item.meta["_thumbnail_id"].flatMap { Int($0) }.flatMap { survey.attachments[$0] }.flatMap { attachment in
+                picked.featured(attachment.url, alt: attachment.alt, caption: ForeignImport.plain(attachment.caption), title: title)
             }
             result.missingImages = picked.missing
             let published = WordPressExport.date(item.postDateGMT, in: TimeZone(identifier: "UTC")!)
@@ -406,12 +338,12 @@ public struct WordPressImporter: Sendable {
 
         /// `about/team`: the page's slug under its parents'.
         func pagePath(_ item: WordPressExport.Item) -> String {
-            var segments = [Self.slug(item.name, title: Self.plain(item.title), id: item.id)]
+            var segments = [Self.slug(item.name, title: ForeignImport.plain(item.title), id: item.id)]
             var parent = item.parent
             var seen: Set<Int> = [item.id]
             while parent != 0, !seen.contains(parent), segments.count < 3, let up = survey.pages[parent] {
                 seen.insert(parent)
-                segments.insert(Self.slug(up.name, title: Self.plain(up.title), id: parent), at: 0)
+                segments.insert(Self.slug(up.name, title: ForeignImport.plain(up.title), id: parent), at: 0)
                 parent = up.parent
             }
             if ReservedPaths.segments.contains(segments[0]) { segments[0] += "-page" }
@@ -425,32 +357,6 @@ public struct WordPressImporter: Sendable {
             let made = Slug.make(from: decoded.isEmpty ? title : decoded)
             return made == "item" ? "post-\(id)" : made
         }
-
-        /// Text WordPress stored with entities and perhaps tags, as plain text.
-        static func plain(_ text: String) -> String {
-            guard text.contains("<") || text.contains("&") else { return text.trimmingCharacters(in: .whitespacesAndNewlines) }
-            return MarkdownRenderer.plainText(fromHTML: text).trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-
-        /// A link to the old site itself, made relative (its old address redirects here).
-        static func localized(_ address: String, hosts: Set<String>) -> String {
-            guard let url = URLComponents(string: address), let host = url.host?.lowercased(), hosts.contains(host),
-                  !url.path.contains("/wp-content/"), !url.path.contains("/wp-admin")
-            else { return address }
-            return (url.percentEncodedPath.isEmpty ? "/" : url.percentEncodedPath) + (url.percentEncodedQuery.map { "?" + $0 } ?? "")
-                + (url.percentEncodedFragment.map { "#" + $0 } ?? "")
-        }
     }
 }
 
-/// The pictures one item's conversion found and missed (conversion calls back synchronously).
-final class PicturesUsed: @unchecked Sendable {
-    private(set) var known: [String: BodyImages.Known] = [:]
-    private(set) var missing: [(image: String, reason: String)] = []
-
-    func add(_ stored: ImportImages.Stored) { known[stored.path] = stored.known }
-
-    func miss(_ image: String, _ reason: String) {
-        if !missing.contains(where: { $0.image == image }) { missing.append((image, reason)) }
-    }
-}
