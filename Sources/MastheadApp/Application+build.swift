@@ -104,7 +104,6 @@ public func buildRouter(site: Site) -> Router<MastheadRequestContext> {
     router.add(middleware: APICORSMiddleware(origins: site.configuration.apiCORSOrigins))
     router.add(middleware: ReadOnlyAPIMiddleware())
     router.add(middleware: ErrorPageMiddleware(store: site.store, theme: site.theme, views: site.views))
-    router.add(middleware: LegacyAddressMiddleware(store: site.store))
     router.add(middleware: AdminAPIFallbackMiddleware())
     router.add(middleware: StaticFolderMiddleware(folders: [
         ("/admin/assets/", site.adminTemplates.assetsDirectory), ("/assets/", site.theme.assetsDirectory),

@@ -52,7 +52,12 @@ struct PublicSiteController: Sendable {
     // MARK: Pages
 
     private func home(_ request: Request) async throws -> Response {
-        try await cached(request) {
+        // WordPress's `/?p=12` and `/?page_id=7` lead to where those posts and pages are now.
+        if let query = request.uri.query, query.contains("p=") || query.contains("page_id="),
+           let target = try await store.legacyAddress(Store.legacyKey(path: "/", query: query)) {
+            return .movedPermanently(to: target)
+        }
+        return try await cached(request) {
             let now = Date.now
             let sections = try await store.sections()
             let recent = try await store.publishedArticles(limit: 7, now: now)

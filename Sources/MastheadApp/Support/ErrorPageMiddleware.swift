@@ -6,8 +6,10 @@ import MastheadCore
 import MastheadRendering
 import MastheadStorage
 
-/// Turns errors into pages a reader can use: the theme's 404 page for anything not found,
-/// and a 500 page that says nothing of the failure. The log gets the detail.
+/// Turns errors into pages a reader can use: the theme's 404 page for anything not found (or a
+/// permanent redirect, for an address the site had before it moved to Masthead: a WordPress
+/// permalink, a Ghost slug, an old picture), and a 500 page that says nothing of the failure.
+/// The log gets the detail.
 struct ErrorPageMiddleware<Context: RequestContext>: RouterMiddleware {
     let store: Store
     let theme: Theme
@@ -43,6 +45,8 @@ struct ErrorPageMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     private func page(status: Int, for request: Request, logger: Logger, storageFault: String? = nil) async -> Response {
+        // Only addresses that are no page here are looked up, so pages that exist cost nothing.
+        if status == 404, request.method == .get || request.method == .head, let moved = await legacyRedirect(request) { return moved }
         let responseStatus = HTTPResponse.Status(code: status)
         let headers: HTTPFields = [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"]
         let sections = (try? await store.sections()) ?? []
@@ -56,6 +60,21 @@ struct ErrorPageMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         if request.method == .head { return Response(status: responseStatus, headers: headers) }
         return Response(status: responseStatus, headers: headers, body: .init(byteBuffer: .init(string: html)))
+    }
+
+    private func legacyRedirect(_ request: Request) async -> Response? {
+        let path = request.uri.path
+        guard path.utf8.count <= 2048, let target = try? await store.legacyAddress(Store.legacyKey(path: path, query: request.uri.query)) else {
+            return nil
+        }
+        return .movedPermanently(to: target)
+    }
+}
+
+extension Response {
+    /// A permanent redirect that browsers and proxies may keep for a day.
+    static func movedPermanently(to target: String) -> Response {
+        Response(status: .movedPermanently, headers: [.location: target, .cacheControl: "public, max-age=86400"])
     }
 }
 
