@@ -9,9 +9,9 @@ set -euo pipefail
 packages=(pkg-config libvips-dev libcmark-gfm-dev libcmark-gfm-extensions-dev libsqlite3-dev zlib1g-dev libxml2-dev)
 for extra in "$@"; do
   case "$extra" in
-    test) packages+=(chromium chromium-driver fonts-dejavu-core imagemagick libimage-exiftool-perl)
+    test) packages+=(chromium chromium-driver fonts-dejavu-core imagemagick libimage-exiftool-perl nginx)
           command -v java >/dev/null 2>&1 || packages+=(default-jre-headless) ;;
-    bench) packages+=(nginx wrk libvips-tools imagemagick python3-numpy bc time) ;;
+    bench) packages+=(nginx wrk libvips-tools imagemagick python3-numpy bc time hugo) ;;
     *) echo "install-deps: unknown group '$extra' (use: test, bench)" >&2; exit 2 ;;
   esac
 done

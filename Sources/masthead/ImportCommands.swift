@@ -82,6 +82,50 @@ struct ExportMarkdown: AsyncParsableCommand {
     }
 }
 
+struct ExportStatic: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export-static",
+        abstract: "Write the public site as files for any web server or CDN.",
+        discussion: """
+            DIR (new, empty, or written by an earlier export-static, which it replaces when the new \
+            export is complete) receives every page a reader can reach from the home page, the feeds \
+            and the sitemaps, as index.html files (feeds as index.xml and index.json), the image \
+            variants the pages use, the theme's assets and 404.html. Search, the tip line and privacy \
+            choices need a running Masthead: see docs/deployment.md.
+            """)
+
+    @OptionGroup var options: GlobalOptions
+
+    @Option(name: .long, help: ArgumentHelp("Pages rendered at once (default: twice the cores).", valueName: "n"))
+    var jobs: Int?
+
+    @Argument(help: ArgumentHelp("The folder to write.", valueName: "dir"))
+    var directory: String
+
+    func validate() throws {
+        if let jobs, !(1...64).contains(jobs) { throw ValidationError("--jobs must be between 1 and 64, not \(jobs)") }
+    }
+
+    func run() async throws {
+        var (configuration, logger) = try await reportingErrors { try await options.load() }
+        // Every page is rendered once: keeping them in the page cache would only cost memory.
+        configuration.pageCacheBytes = 0
+        try await withSite(configuration, logger) { site in
+            let meter = ProgressMeter(noun: "files", verb: ("exporting", "exported"))
+            let exporter = jobs.map { StaticExporter(site: site, width: $0) } ?? StaticExporter(site: site)
+            let summary = try await exporter.export(to: directory) { done, total in meter.update(done, of: total) }
+            meter.finish()
+            print(summary.description + " to " + directory)
+            for link in summary.brokenLinks.prefix(20) {
+                FileHandle.standardError.write(Data("masthead: warning: \(link.from) links to \(link.target), which is not found\n".utf8))
+            }
+            if summary.brokenLinks.count > 20 {
+                FileHandle.standardError.write(Data("masthead: warning: and \(summary.brokenLinks.count - 20) more links to pages not found\n".utf8))
+            }
+        }
+    }
+}
+
 /// What every import from another system takes, and how it runs: progress on standard error,
 /// the summary on standard output, the JSON report where `--report` says.
 struct ForeignImportFlags: ParsableArguments {

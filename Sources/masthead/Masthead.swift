@@ -17,7 +17,7 @@ struct Masthead: AsyncParsableCommand {
             variables, then command-line options. With none, the site lives in ./data as an SQLite file.
             See docs/configuration.md for every setting.
             """,
-        subcommands: [Serve.self, Migrate.self, ImportMarkdown.self, ImportWordPress.self, ImportGhost.self, ExportMarkdown.self, LoadDemo.self, AddCorrection.self, ConvertImage.self, ContentKey.self, UserCommand.self, TipsCommand.self],
+        subcommands: [Serve.self, Migrate.self, ImportMarkdown.self, ImportWordPress.self, ImportGhost.self, ExportMarkdown.self, ExportStatic.self, LoadDemo.self, AddCorrection.self, ConvertImage.self, ContentKey.self, UserCommand.self, TipsCommand.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -298,14 +298,16 @@ struct ContentKey: AsyncParsableCommand {
 /// ten seconds and one at the end, which logs and CI keep readably.
 final class ProgressMeter: @unchecked Sendable {
     private let noun: String
+    private let verb: (doing: String, done: String)
     private let terminal = isatty(STDERR_FILENO) == 1
     private let start = ContinuousClock.now
     private var lastDrawn = ContinuousClock.now
     private var last: (done: Int, total: Int)?
     private let lock = NSLock()
 
-    init(noun: String) {
+    init(noun: String, verb: (doing: String, done: String) = ("importing", "imported")) {
         self.noun = noun
+        self.verb = verb
     }
 
     func update(_ done: Int, of total: Int) {
@@ -336,7 +338,7 @@ final class ProgressMeter: @unchecked Sendable {
             let line = "\r\(bar) \(counts)\u{1B}[K" + (final ? "\n" : "")
             FileHandle.standardError.write(Data(line.utf8))
         } else {
-            FileHandle.standardError.write(Data("\(final ? "imported" : "importing"): \(counts)\n".utf8))
+            FileHandle.standardError.write(Data("\(final ? verb.done : verb.doing): \(counts)\n".utf8))
         }
     }
 }

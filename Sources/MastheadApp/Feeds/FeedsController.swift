@@ -127,11 +127,34 @@ struct FeedsController: Sendable {
             image: image)
     }
 
-    /// Feed readers show content away from the site: make the site's own links absolute.
+    /// Feed readers show content away from the site: make the site's own links absolute
+    /// (`src="/…"`, `href="/…"`, `srcset="/…"` and the further `/img/` candidates of a srcset),
+    /// in one pass over the bytes. Protocol-relative addresses (`//host/…`) are left alone.
     static func absolutize(_ html: String, base: String) -> String {
-        html.replacingOccurrences(of: "src=\"/", with: "src=\"\(base)/")
-            .replacingOccurrences(of: "href=\"/", with: "href=\"\(base)/")
-            .replacingOccurrences(of: ", /img/", with: ", \(base)/img/")
-            .replacingOccurrences(of: "srcset=\"/", with: "srcset=\"\(base)/")
+        let baseBytes = Array(base.utf8)
+        let bytes = Array(html.utf8)
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes.count + 16 * baseBytes.count)
+        func ends(_ suffix: StaticString, before end: Int) -> Bool {
+            let count = suffix.utf8CodeUnitCount
+            guard end >= count else { return false }
+            return suffix.withUTF8Buffer { suffix in (0..<count).allSatisfy { bytes[end - count + $0] == suffix[$0] } }
+        }
+        let slash = UInt8(ascii: "/")
+        for index in bytes.indices {
+            let byte = bytes[index]
+            if byte == slash, index >= 2, index + 1 == bytes.count || bytes[index + 1] != slash {
+                let before = bytes[index - 1]
+                if before == UInt8(ascii: "\""), ends("src=", before: index - 1) || ends("href=", before: index - 1) || ends("srcset=", before: index - 1) {
+                    output.append(contentsOf: baseBytes)
+                } else if before == UInt8(ascii: " "), bytes[index - 2] == UInt8(ascii: ","), index + 5 <= bytes.count,
+                          bytes[index + 1] == UInt8(ascii: "i"), bytes[index + 2] == UInt8(ascii: "m"), bytes[index + 3] == UInt8(ascii: "g"),
+                          bytes[index + 4] == slash {
+                    output.append(contentsOf: baseBytes)
+                }
+            }
+            output.append(byte)
+        }
+        return String(decoding: output, as: UTF8.self)
     }
 }

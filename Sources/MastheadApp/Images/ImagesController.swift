@@ -78,7 +78,8 @@ struct ImagesController: Sendable {
         })
         if accepted.contains("image/avif") && ImageRenderer.canWriteAVIF { return .avif }
         if accepted.contains("image/webp") { return .webp }
-        return source.hasAlpha ? .png : .jpeg
+        // A client that takes PNG and not JPEG gets PNG (`export-static` asks so for `.png` files).
+        return source.hasAlpha || (accepted.contains("image/png") && !accepted.contains("image/jpeg")) ? .png : .jpeg
     }
 
     /// `path` if it stays inside the media folder: no `..`, no hidden or empty parts.

@@ -1,4 +1,5 @@
 import Hummingbird
+import Logging
 import MastheadCore
 import MastheadForms
 import MastheadStorage
@@ -26,6 +27,17 @@ public struct MastheadRequestContext: RequestContext {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
         clientName = ClientAddress.name(of: source.channel.remoteAddress)
+    }
+
+    /// A request made inside the process, with no connection (`export-static` renders pages this way).
+    init(inProcess logger: Logger) {
+        coreContext = .init(source: InProcessSource(logger: logger))
+        remoteAddress = nil
+        clientName = "in-process"
+    }
+
+    private struct InProcessSource: RequestContextSource {
+        var logger: Logger
     }
 
     /// Uploads (media, featured images) may be as large as the image limit allows, plus the form around them.
