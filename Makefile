@@ -23,7 +23,7 @@ test: test-deps
 	$(PYTHON) -m pytest -p no:cacheprovider tests/site
 	$(MAKE) bench-smoke
 
-# The scale and soak benchmarks, briefly, on the debug build: they prove the scripts and the
+# The benchmarks, briefly, on the debug build: they prove the scripts and the
 # paths they drive still work (their figures mean nothing in a debug build).
 bench-smoke:
 	@scripts/install-deps.sh bench
@@ -31,6 +31,7 @@ bench-smoke:
 	MASTHEAD_BIN=$(BIN) bench/soak.sh --smoke
 	MASTHEAD_BIN=$(BIN) bench/import.sh 300 --smoke
 	MASTHEAD_BIN=$(BIN) bench/publish.sh 300 --smoke
+	MASTHEAD_BIN=$(BIN) bench/export.sh 300 --smoke
 
 test-swift: deps
 	$(SWIFT) test
@@ -49,6 +50,7 @@ bench: build
 	bench/pages.sh
 	bench/images.sh
 	bench/scale.sh $${N:-100000}
+	bench/export.sh 10000
 
 # Coverage-guided fuzzing with libFuzzer: each parser that reads what strangers send, for
 # FUZZ_SECONDS each (FUZZ_TARGETS to choose). Findings land in fuzz/crashes/; add each as a

@@ -51,6 +51,16 @@ public enum JSONText {
 
     private static func string(_ text: String, into out: inout String, forScript: Bool) {
         out += "\""
+        // Most text needs no escape at all: copied whole. (0xE2 starts U+2028 and U+2029.)
+        let plain = text.utf8.allSatisfy { byte in
+            byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") && byte != 0xE2
+                && !(forScript && (byte == UInt8(ascii: "<") || byte == UInt8(ascii: ">") || byte == UInt8(ascii: "&")))
+        }
+        if plain {
+            out += text
+            out += "\""
+            return
+        }
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import MastheadCore
 import NIOCore
+import Synchronization
 import SystemPackage
 
 /// Writes the public site as files for any web server or CDN (`masthead export-static DIR`).
@@ -25,6 +26,8 @@ public struct StaticExporter: Sendable {
     let site: Site
     /// Pages rendered at once.
     let width: Int
+    /// Folders of the export made so far (each is made once, not asked for every file).
+    private let folders = FolderSet()
 
     public init(site: Site, width: Int = max(2, ProcessInfo.processInfo.activeProcessorCount * 2)) {
         self.site = site
@@ -303,25 +306,35 @@ public struct StaticExporter: Sendable {
 
     /// `link` as an address of this site's static part, or nil.
     static func localAddress(_ link: String, base: String) -> String? {
-        var address = link.replacingOccurrences(of: "&amp;", with: "&")
-        if !base.isEmpty, address.hasPrefix(base + "/") {
-            address.removeFirst(base.utf8.count)
+        var address = Substring(link)
+        if !base.isEmpty, address.hasPrefix(base), address.dropFirst(base.count).first == "/" {
+            address = address.dropFirst(base.count)
         }
-        guard address.hasPrefix("/"), !address.hasPrefix("//") else { return nil }
-        if let hash = address.firstIndex(of: "#") { address = String(address[..<hash]) }
-        guard !address.contains("?"), !address.hasPrefix("/assets/") else { return nil }
-        guard !serverOnly.contains(where: { address == $0 || address.hasPrefix($0 + "/") || ($0.hasSuffix("/") && address.hasPrefix($0)) }) else { return nil }
-        return address
+        guard address.first == "/", address.dropFirst().first != "/" else { return nil }
+        if let end = address.firstIndex(where: { $0 == "#" || $0 == "?" || $0 == "&" }) {
+            // A query (or its `&amp;`-escaped form) means the server; a fragment is only a place on the page.
+            guard address[end] == "#" else { return nil }
+            address = address[..<end]
+        }
+        guard !address.hasPrefix("/assets/") else { return nil }
+        for prefix in serverOnly where address.hasPrefix(prefix) {
+            let rest = address.dropFirst(prefix.count)
+            if prefix.hasSuffix("/") || rest.isEmpty || rest.first == "/" { return nil }
+        }
+        return String(address)
     }
 
     // MARK: Files
 
     private func write(_ body: ByteBuffer, to file: String) throws -> Int {
         let folder = (file as NSString).deletingLastPathComponent
-        do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        } catch {
-            throw MastheadError(.storage, "cannot be written: \(error.localizedDescription)", location: .init(file: folder))
+        if !folders.withLock({ $0.contains(folder) }) {
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            } catch {
+                throw MastheadError(.storage, "cannot be written: \(error.localizedDescription)", location: .init(file: folder))
+            }
+            folders.withLock { _ = $0.insert(folder) }
         }
         // Plain writes, no flush to disk for each of thousands of files: the export is swapped in
         // whole when complete, and a crash before that leaves only the work folder.
@@ -384,6 +397,14 @@ public struct StaticExporter: Sendable {
             throw MastheadError(.storage, "cannot be replaced: \(error.localizedDescription)", location: .init(file: target.path))
         }
         try? manager.removeItem(at: previous)
+    }
+}
+
+private final class FolderSet: Sendable {
+    private let folders = Mutex<Set<String>>([])
+
+    func withLock<T>(_ body: (inout Set<String>) -> T) -> T {
+        folders.withLock { body(&$0) }
     }
 }
 

@@ -116,8 +116,7 @@ struct FeedDocument: Sendable {
             if let image = item.image { entry["image"] = image.url }
             return entry
         }
-        let data = (try? JSONSerialization.data(withJSONObject: feed, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
+        return JSONText.encode(feed)
     }
 
     // MARK: Helpers
