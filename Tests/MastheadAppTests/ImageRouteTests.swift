@@ -32,6 +32,7 @@ import Testing
                     ("image/avif,image/webp,image/*,*/*;q=0.8", ImageRenderer.canWriteAVIF ? .avif : .webp),
                     ("image/webp,*/*", .webp),
                     ("image/png,image/*;q=0.8", .jpeg),
+                    ("image/png", .png),
                     (nil, .jpeg),
                 ]
                 for (accept, format) in cases {

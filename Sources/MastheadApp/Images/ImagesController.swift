@@ -78,8 +78,9 @@ struct ImagesController: Sendable {
         })
         if accepted.contains("image/avif") && ImageRenderer.canWriteAVIF { return .avif }
         if accepted.contains("image/webp") { return .webp }
-        // A client that takes PNG and not JPEG gets PNG (`export-static` asks so for `.png` files).
-        return source.hasAlpha || (accepted.contains("image/png") && !accepted.contains("image/jpeg")) ? .png : .jpeg
+        // A client that takes PNG and no JPEG at all gets PNG (`export-static` asks so for `.png` files).
+        let takesJPEG = accepted.contains("image/jpeg") || accepted.contains("image/*") || accepted.contains("*/*")
+        return source.hasAlpha || (accepted.contains("image/png") && !takesJPEG) ? .png : .jpeg
     }
 
     /// `path` if it stays inside the media folder: no `..`, no hidden or empty parts.
