@@ -51,36 +51,47 @@ public enum JSONText {
 
     private static func string(_ text: String, into out: inout String, forScript: Bool) {
         out += "\""
-        // Most text needs no escape at all: copied whole. (0xE2 starts U+2028 and U+2029.)
-        let plain = text.utf8.allSatisfy { byte in
-            byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") && byte != 0xE2
-                && !(forScript && (byte == UInt8(ascii: "<") || byte == UInt8(ascii: ">") || byte == UInt8(ascii: "&")))
-        }
-        if plain {
-            out += text
-            out += "\""
-            return
-        }
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "<" where forScript: out += "\\u003c"
-            case ">" where forScript: out += "\\u003e"
-            case "&" where forScript: out += "\\u0026"
-            case "\u{2028}": out += "\\u2028"
-            case "\u{2029}": out += "\\u2029"
-            default:
-                if scalar.value < 0x20 {
-                    out += "\\u00" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
-                } else {
-                    out.unicodeScalars.append(scalar)
+        // Runs of bytes that need no escape are copied whole; only the rest is looked at one by one.
+        let utf8 = text.utf8
+        var runStart = utf8.startIndex
+        var index = utf8.startIndex
+        while index != utf8.endIndex {
+            let byte = utf8[index]
+            let escape: String?
+            switch byte {
+            case UInt8(ascii: "\""): escape = "\\\""
+            case UInt8(ascii: "\\"): escape = "\\\\"
+            case UInt8(ascii: "\n"): escape = "\\n"
+            case UInt8(ascii: "\r"): escape = "\\r"
+            case UInt8(ascii: "\t"): escape = "\\t"
+            case UInt8(ascii: "<") where forScript: escape = "\\u003c"
+            case UInt8(ascii: ">") where forScript: escape = "\\u003e"
+            case UInt8(ascii: "&") where forScript: escape = "\\u0026"
+            case 0..<0x20: escape = "\\u00" + (byte < 0x10 ? "0" : "") + String(byte, radix: 16)
+            case 0xE2:
+                // U+2028 and U+2029 (E2 80 A8, E2 80 A9) end a line in JavaScript.
+                let next = utf8.index(after: index)
+                let third = next == utf8.endIndex ? next : utf8.index(after: next)
+                if next != utf8.endIndex, third != utf8.endIndex, utf8[next] == 0x80, utf8[third] == 0xA8 || utf8[third] == 0xA9 {
+                    out += Substring(utf8[runStart..<index])
+                    out += utf8[third] == 0xA8 ? "\\u2028" : "\\u2029"
+                    index = utf8.index(after: third)
+                    runStart = index
+                    continue
                 }
+                escape = nil
+            default: escape = nil
+            }
+            if let escape {
+                out += Substring(utf8[runStart..<index])
+                out += escape
+                index = utf8.index(after: index)
+                runStart = index
+            } else {
+                index = utf8.index(after: index)
             }
         }
+        out += Substring(utf8[runStart..<utf8.endIndex])
         out += "\""
     }
 }
