@@ -6,7 +6,7 @@ PYTHON := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: run build deps test test-swift test-site test-deps bench bench-smoke fuzz clean
+.PHONY: run build deps install test test-swift test-site test-deps bench bench-smoke fuzz clean
 
 run: build
 	$(BIN) serve --host $(HOST) --port $(PORT) --demo-if-empty
@@ -16,6 +16,12 @@ build: deps
 
 deps:
 	@scripts/install-deps.sh
+
+# The release binary in $(PREFIX)/bin, the themes, newsroom files and demo in $(PREFIX)/share/masthead.
+PREFIX ?= /usr/local
+install: deps
+	$(SWIFT) build -c release --product masthead --scratch-path .build-release
+	scripts/install.sh $(PREFIX) .build-release/release/masthead
 
 test: test-deps
 	$(SWIFT) build --build-tests

@@ -30,8 +30,8 @@ public struct Site: Sendable {
         do {
             try await store.migrate()
             try await StagedMedia.recover(store: store, mediaDirectory: configuration.mediaDirectory)
-            let theme = try await Theme(directory: configuration.themeDirectory)
-            let adminTemplates = try await Theme(directory: configuration.adminDirectory, requiredTemplates: Newsroom.templateNames)
+            let theme = try await Theme(directory: InstalledFiles.locate(configuration.themeDirectory))
+            let adminTemplates = try await Theme(directory: InstalledFiles.locate(configuration.adminDirectory), requiredTemplates: Newsroom.templateNames)
             let signer = try configuration.imageSecret.map(ImageSigner.init(secret:))
                 ?? ImageSigner.loadOrCreate(in: configuration.dataDirectory + "/keys")
             let imageCache = ImageVariantCache(

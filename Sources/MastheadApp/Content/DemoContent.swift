@@ -11,7 +11,7 @@ public struct DemoContent: Sendable {
     public var directory: String
 
     public init(directory: String = "Demo") {
-        self.directory = directory
+        self.directory = InstalledFiles.locate(directory)
     }
 
     private struct Manifest: Decodable {
