@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import Logging
+import Synchronization
 import MastheadCore
 import MastheadRendering
 import MastheadStorage
@@ -169,20 +170,53 @@ let httpLimits = HTTP1Channel.Configuration(
     idleTimeout: .seconds(30),
     httpDecoderConfiguration: .init(maxHeaderFieldSize: 16 * 1024, maxHeaderListSize: 64 * 1024, maxHeaderFieldCount: 200))
 
-/// `/healthz`: 200 with the schema and content versions when the store answers, 503 when not.
+/// `/healthz` is about the process: 200 while it serves requests at all (for a supervisor
+/// deciding whether to restart it). `/readyz` is about serving readers: 200 with the schema and
+/// content versions when the database answers within two seconds, 503 when not (for a load
+/// balancer deciding whether to send readers here).
 struct HealthController: Sendable {
     let store: Store
 
     func addRoutes(to router: Router<some RequestContext>) {
+        let headers: HTTPFields = [.contentType: "application/json", .cacheControl: "no-store"]
         router.get("/healthz") { _, _ -> Response in
-            let headers: HTTPFields = [.contentType: "application/json", .cacheControl: "no-store"]
-            do {
-                let version = try await store.contentVersion()
-                let body = #"{"status":"ok","schema":\#(Store.schemaVersion),"content_version":\#(version)}"#
-                return Response(status: .ok, headers: headers, body: .init(byteBuffer: .init(string: body)))
-            } catch {
+            Response(status: .ok, headers: headers, body: .init(byteBuffer: .init(string: #"{"status":"ok"}"#)))
+        }
+        router.get("/readyz") { _, _ -> Response in
+            let version = await Self.answer(within: .seconds(2)) { try? await store.contentVersion() }
+            guard let version else {
                 return Response(status: .serviceUnavailable, headers: headers, body: .init(byteBuffer: .init(string: #"{"status":"unavailable"}"#)))
             }
+            let body = #"{"status":"ready","schema":\#(Store.schemaVersion),"content_version":\#(version)}"#
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: .init(string: body)))
+        }
+    }
+
+    /// What `work` returns, or nil when it has not returned within `limit` (it is left to finish alone).
+    static func answer<T: Sendable>(within limit: Duration, _ work: @escaping @Sendable () async -> T?) async -> T? {
+        await withCheckedContinuation { continuation in
+            let answer = FirstAnswer(continuation)
+            Task { answer.give(await work()) }
+            Task {
+                try? await Task.sleep(for: limit)
+                answer.give(nil)
+            }
+        }
+    }
+}
+
+/// Resumes a continuation with the first value given; later ones are dropped.
+private final class FirstAnswer<T: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<T?, Never>?>
+
+    init(_ continuation: CheckedContinuation<T?, Never>) {
+        self.continuation = Mutex(continuation)
+    }
+
+    func give(_ value: T?) {
+        continuation.withLock { waiting in
+            waiting?.resume(returning: value)
+            waiting = nil
         }
     }
 }

@@ -111,13 +111,27 @@ import Testing
                 let pages: [(String, String)] = [
                     ("/", "Harbour strike ends"), ("/world/", "Ferry timetable changes"), ("/science/", "Bees return"),
                     ("/tag/labour/", "#Labour"), ("/author/amara-okafor/", "Amara Okafor"), ("/about/", "About us"),
-                    ("/tips/", "Have a tip we should know?"), ("/healthz", "\"status\":\"ok\""),
+                    ("/tips/", "Have a tip we should know?"), ("/healthz", "\"status\":\"ok\""), ("/readyz", "\"status\":\"ready\""),
                 ]
                 for (path, text) in pages {
                     let response = try await get(client, path)
                     #expect(response.status == .ok, "\(path)")
                     #expect(String(buffer: response.body).contains(text), "\(path) should show \(text)")
                 }
+            }
+        }
+    }
+
+    @Test func readinessFollowsTheDatabaseAndHealthTheProcess() async throws {
+        try await withTestSite { test in
+            try await buildApplication(site: test.site).test(.router) { client in
+                #expect(try await get(client, "/readyz").status == .ok)
+                // The database goes away: the process still serves, but readers should go elsewhere.
+                await test.site.store.close()
+                let ready = try await get(client, "/readyz")
+                #expect(ready.status == .serviceUnavailable)
+                #expect(String(buffer: ready.body) == #"{"status":"unavailable"}"#)
+                #expect(try await get(client, "/healthz").status == .ok)
             }
         }
     }
@@ -168,7 +182,7 @@ import Testing
                 for secret in ["SQLite", "sqlite", "masthead.sqlite", test.directory, "Error(", "Store", ".swift"] {
                     #expect(!html.contains(secret), "500 page leaks \(secret)")
                 }
-                #expect(try await get(client, "/healthz").status == .serviceUnavailable)
+                #expect(try await get(client, "/readyz").status == .serviceUnavailable)
             }
         }
     }

@@ -159,9 +159,9 @@ def test_reading_needs_no_javascript_and_sets_nothing_on_the_device(site, browse
 def test_a_bad_file_is_refused_with_file_line_and_field_and_nothing_changes(site, tmp_path):
     (tmp_path / "1-good.md").write_text("---\ntitle: Fine story\nsection: World\n---\nText.\n")
     (tmp_path / "2-bad.md").write_text("---\ntitle: Broken\nsection: World\nauthor: Someone\n---\nText.\n")
-    before = site.get("/healthz")[2]
+    before = site.get("/readyz")[2]
     result = site.cli("import-markdown", str(tmp_path))
     assert result.returncode != 0
     assert re.search(r"2-bad\.md:4: field 'author': unknown field", result.stderr), result.stderr
     assert site.get("/world/fine-story/")[0] == 404
-    assert site.get("/healthz")[2] == before
+    assert site.get("/readyz")[2] == before

@@ -125,7 +125,7 @@ struct AudienceMiddleware: RouterMiddleware {
     typealias Context = MastheadRequestContext
     let recorder: AudienceRecorder
 
-    static let uncounted = ["/admin", "/api/", "/assets/", "/media/", "/img/", "/preview/", "/consent", "/healthz", "/sitemap", "/sitemaps/", "/robots.txt", "/tips"]
+    static let uncounted = ["/admin", "/api/", "/assets/", "/media/", "/img/", "/preview/", "/consent", "/healthz", "/readyz", "/sitemap", "/sitemaps/", "/robots.txt", "/tips"]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let response = try await next(request, context)
