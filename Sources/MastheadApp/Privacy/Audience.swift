@@ -35,6 +35,7 @@ public final class AudienceRecorder: Sendable {
     static let maxReferrers = 1_000
 
     private let state = Mutex(State())
+    private let currentDay = Mutex<(day: String, range: Range<Date>, zone: TimeZone)?>(nil)
     let store: Store
     let timeZone: @Sendable () -> TimeZone
     let ownHosts: Set<String>
@@ -45,18 +46,28 @@ public final class AudienceRecorder: Sendable {
         ownHosts = Set([URL(string: baseURL)?.host].compactMap { $0 })
     }
 
-    /// The day (`YYYY-MM-DD`) a moment falls on in the site's time zone.
+    /// The day (`YYYY-MM-DD`) a moment falls on in the site's time zone; worked out once a day,
+    /// not for every view.
     public func day(of date: Date) -> String {
-        date.day(in: timeZone())
+        let zone = timeZone()
+        if let known = currentDay.withLock({ $0 }), known.zone == zone, known.range.contains(date) { return known.day }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = zone
+        let day = date.day(in: zone)
+        if let range = calendar.dateInterval(of: .day, for: date) {
+            currentDay.withLock { $0 = (day, range.start..<range.end, zone) }
+        }
+        return day
     }
 
     /// Counts one view of `path`.
     func record(path: String, referrer: String?, client: String, userAgent: String, host: String?, now: Date = .now) {
         let day = day(of: now)
-        let domain = Self.referringDomain(referrer, ownHosts: ownHosts.union([host].compactMap { $0 }))
-        state.withLock { state in
+        let domain = Self.referringDomain(referrer, ownHosts: ownHosts, host: host)
+        // The day's salt (a new one, with yesterday's forgotten, when the day changed); the hash is
+        // made outside the lock, so views on other threads do not wait for it.
+        let salt = state.withLock { state in
             if state.day != day {
-                // A new day: a new salt, and yesterday's is gone for good.
                 state.day = day
                 state.salt = SymmetricKey(size: .bits256)
                 state.seenOnSite = []
@@ -64,8 +75,16 @@ public final class AudienceRecorder: Sendable {
                 state.remembered = 0
                 state.referrers = []
             }
-            let mac = HMAC<SHA256>.authenticationCode(for: Data((client + "\n" + userAgent).utf8), using: state.salt)
-            let visitor = mac.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+            return state.salt
+        }
+        var identity = client
+        identity += "\n"
+        identity += userAgent
+        let mac = HMAC<SHA256>.authenticationCode(for: Array(identity.utf8), using: salt)
+        let visitor = mac.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+        state.withLock { state in
+            // A view from just before midnight lands on the new day's counts if the salt changed meanwhile.
+            guard state.day == day else { return }
             let newOnSite: Bool
             let newOnPage: Bool
             if state.remembered < Self.maxRemembered {
@@ -106,9 +125,9 @@ public final class AudienceRecorder: Sendable {
     }
 
     /// The referring site's domain (`news.example.com`), `direct` without one, `internal` for this site.
-    static func referringDomain(_ referrer: String?, ownHosts: Set<String>) -> String {
+    static func referringDomain(_ referrer: String?, ownHosts: Set<String>, host requestHost: String? = nil) -> String {
         guard let referrer, let host = URLComponents(string: referrer)?.host?.lowercased(), !host.isEmpty else { return "direct" }
-        if ownHosts.contains(host) { return "internal" }
+        if ownHosts.contains(host) || host == requestHost?.lowercased() { return "internal" }
         return host.hasPrefix("www.") ? String(host.dropFirst(4)) : host
     }
 

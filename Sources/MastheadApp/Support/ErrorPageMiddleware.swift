@@ -123,6 +123,14 @@ enum TipLinePaths {
 
     /// `path` as routes read it: percent-decoded, lower case, runs of slashes (and backslashes) as one.
     static func normalized(_ path: String) -> String {
+        // Most addresses are already in that form (lower-case ASCII, nothing encoded, single slashes).
+        var previous: UInt8 = 0
+        let plain = path.utf8.allSatisfy { byte in
+            defer { previous = byte }
+            return byte < 0x80 && byte != UInt8(ascii: "%") && byte != UInt8(ascii: "\\") && !(UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                && !(byte == UInt8(ascii: "/") && previous == UInt8(ascii: "/"))
+        }
+        if plain { return path }
         let decoded = (path.removingPercentEncoding ?? path).lowercased().replacingOccurrences(of: "\\", with: "/")
         guard decoded.contains("//") else { return decoded }
         return "/" + decoded.split(separator: "/").joined(separator: "/") + (decoded.hasSuffix("/") ? "/" : "")

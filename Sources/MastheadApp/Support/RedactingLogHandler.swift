@@ -39,7 +39,13 @@ public struct RedactingLogHandler: LogHandler {
         pattern: #"(?<![\w:])(?:(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{0,4}::(?:[0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f]{0,4})(?![\w:])"#)
 
     public static func redact(_ text: String) -> String {
-        guard text.contains(".") || text.contains(":") else { return text }
+        // An IPv4 address has three dots, an IPv6 one at least two colons: most text has neither.
+        var dots = 0
+        var colons = 0
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: ".") { dots += 1 } else if byte == UInt8(ascii: ":") { colons += 1 }
+        }
+        guard dots >= 3 || colons >= 2 else { return text }
         var result = text
         for expression in [ipv4, ipv6] {
             result = expression.stringByReplacingMatches(in: result, range: NSRange(result.startIndex..., in: result), withTemplate: "[address]")
