@@ -29,24 +29,57 @@ public struct MonthStamp: Sendable, Equatable {
 
 extension Store {
     /// The months (UTC) that have published articles at `now`, newest first, with how many and
-    /// their newest change: one pass over the listing index, whatever the site's size.
+    /// their newest change. The first and last publication times come from the ends of the listing
+    /// index; each month is then a range of that index (which holds `modified_at` too), counted
+    /// without reading an article row or working out a date per article.
     public func publishedMonths(now: Date = .now) async throws -> [MonthStamp] {
+        let time = now.epochSeconds
+        // Two ends of the index, each one step (MIN and MAX in one SELECT would scan it).
+        guard let bounds = try await engine.reader.raw("""
+            SELECT
+              (SELECT published_at FROM article WHERE status = 'published' AND published_at <= \(bind: time)
+               ORDER BY published_at ASC LIMIT 1) AS first,
+              (SELECT published_at FROM article WHERE status = 'published' AND published_at <= \(bind: time)
+               ORDER BY published_at DESC LIMIT 1) AS last
+            """).first(),
+            let first = try bounds.decode(column: "first", as: Int64?.self),
+            let last = try bounds.decode(column: "last", as: Int64?.self)
+        else { return [] }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = .gmt
-        let rows = try await engine.reader.raw("""
-            SELECT \(unsafeRaw: engine.monthOf("a.published_at")) AS month, COUNT(*) AS n, MAX(a.modified_at) AS last_modified
-            FROM article a WHERE a.status = 'published' AND a.published_at <= \(bind: now.epochSeconds)
-            GROUP BY month ORDER BY month DESC
-            """).all()
-        return try rows.compactMap { row in
-            let month = try row.decode(column: "month", as: String.self)
-            let parts = month.split(separator: "-").compactMap { Int($0) }
-            guard parts.count == 2, let start = calendar.date(from: DateComponents(year: parts[0], month: parts[1])),
-                  let end = calendar.date(byAdding: .month, value: 1, to: start) else { return nil }
+        var months: [(name: String, start: Date, end: Date)] = []
+        var start = calendar.dateInterval(of: .month, for: Date(epochSeconds: last))?.start ?? Date(epochSeconds: last)
+        while true {
+            guard let end = calendar.date(byAdding: .month, value: 1, to: start) else { break }
+            let parts = calendar.dateComponents([.year, .month], from: start)
+            months.append((String(format: "%04d-%02d", parts.year ?? 0, parts.month ?? 0), start, end))
+            guard start.epochSeconds > first, let previous = calendar.date(byAdding: .month, value: -1, to: start) else { break }
+            start = previous
+        }
+        let rows = try await engine.reader.raw(Self.monthsQuery(months.map { ($0.start, $0.end) }, now: now)).all()
+        return try rows.map { row in
+            let month = months[try row.decode(column: "month", as: Int.self)]
             return MonthStamp(
-                month: month, count: try row.decode(column: "n", as: Int.self), start: start, end: end,
+                month: month.name, count: try row.decode(column: "n", as: Int.self), start: month.start, end: month.end,
                 lastModified: Date(epochSeconds: try row.decode(column: "last_modified", as: Int64.self)))
         }
+    }
+
+    /// Per month range (`month` is its index in `months`): how many stories were published in it
+    /// by `now`, and their newest change; months without any are left out.
+    static func monthsQuery(_ months: [(start: Date, end: Date)], now: Date) -> SQLQueryString {
+        var ranges: SQLQueryString = ""
+        for (index, month) in months.enumerated() {
+            ranges += index == 0 ? "" : ", "
+            ranges += "(\(bind: index), \(bind: month.start.epochSeconds), \(bind: month.end.epochSeconds))"
+        }
+        return """
+            SELECT m.column1 AS month, COUNT(*) AS n, MAX(a.modified_at) AS last_modified
+            FROM (VALUES \(ranges)) m
+            JOIN article a ON a.status = 'published' AND a.published_at >= m.column2 AND a.published_at < m.column3
+              AND a.published_at <= \(bind: now.epochSeconds)
+            GROUP BY m.column1 ORDER BY m.column1
+            """
     }
 
     /// The articles readers can see at `now`, newest first: all of them, or those published in

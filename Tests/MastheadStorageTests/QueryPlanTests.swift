@@ -34,10 +34,9 @@ import Testing
                 ("author list", Store.listQuery(.init(authorID: 1), now: now) + " LIMIT 20"),
                 ("count of a tag", "SELECT COUNT(*) FROM (" + Store.listQuery(.init(tagID: 1), now: now) + ")"),
                 ("article by slug", Store.articleSelect + " WHERE a.slug = 'story-1-about-the-harbour'"),
-                ("months for sitemaps", """
-                    SELECT strftime('%Y-%m', a.published_at, 'unixepoch') AS month, COUNT(*), MAX(a.modified_at) FROM article a
-                    WHERE a.status = 'published' AND a.published_at <= \(bind: now.epochSeconds) GROUP BY month
-                    """),
+                ("months for sitemaps", Store.monthsQuery(
+                    [(now.addingTimeInterval(-86_400 * 30), now), (now.addingTimeInterval(-86_400 * 60), now.addingTimeInterval(-86_400 * 30))], now: now)),
+                ("first publication", "SELECT published_at FROM article WHERE status = 'published' AND published_at <= \(bind: now.epochSeconds) ORDER BY published_at ASC LIMIT 1"),
                 ("newsroom drafts", "SELECT a.id FROM article a WHERE a.status = 'draft' AND a.status <> 'published' ORDER BY a.modified_at DESC, a.id DESC LIMIT 20"),
             ]
             for (name, query) in queries {
@@ -49,6 +48,20 @@ import Testing
                 let plan = try await store.queryPlan(query)
                 #expect(!plan.contains { $0.contains("TEMP B-TREE FOR ORDER BY") }, "\(name) sorts its whole list: \(plan)")
             }
+        }
+    }
+
+    @Test func sitemapMonthsSplitAtMidnightUTCAndSkipEmptyMonths() async throws {
+        try await withTestSite { test in
+            for (number, date) in ["2026-01-31T23:59:59Z", "2026-02-01T00:00:00Z", "2026-02-14T12:00:00Z", "2025-11-15T08:00:00Z"].enumerated() {
+                try test.writeArticle("months/\(number).md", frontMatter: ["title: Month story \(number)", "section: World", "date: \(date)"])
+            }
+            try await test.importArticles(test.directory + "/months")
+            let months = try await test.site.store.publishedMonths()
+            #expect(months.map(\.month) == ["2026-02", "2026-01", "2025-11"])
+            #expect(months.map(\.count) == [2, 1, 1])
+            #expect(months.first?.start == DateParsing.date(from: "2026-02-01T00:00:00Z", timeZone: .gmt))
+            #expect(months.first?.end == DateParsing.date(from: "2026-03-01T00:00:00Z", timeZone: .gmt))
         }
     }
 }

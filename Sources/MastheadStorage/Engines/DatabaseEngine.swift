@@ -8,8 +8,6 @@ protocol DatabaseEngine: Sendable {
     var reader: any SQLDatabase { get }
     /// Runs `body` in one write transaction: committed if it returns, rolled back if it throws.
     func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
-    /// SQL for the UTC month (`2026-11`) of a column holding seconds since 1970.
-    func monthOf(_ column: String) -> String
     /// Closes all connections.
     func close() async
 }

@@ -112,10 +112,6 @@ final class SQLiteEngine: DatabaseEngine {
         }
     }
 
-    func monthOf(_ column: String) -> String {
-        "strftime('%Y-%m', \(column), 'unixepoch')"
-    }
-
     func close() async {
         for connection in [writerConnection] + readerConnections {
             do { try await connection.close() } catch { logger.warning("closing SQLite connection: \(error)") }
