@@ -176,6 +176,13 @@ let httpLimits = HTTP1Channel.Configuration(
 /// balancer deciding whether to send readers here).
 struct HealthController: Sendable {
     let store: Store
+    /// The database check under way, shared by probes that come while it runs: a stuck database
+    /// gets one check at a time, not one more per probe.
+    private let check = ReadinessCheck()
+
+    init(store: Store) {
+        self.store = store
+    }
 
     func addRoutes(to router: Router<some RequestContext>) {
         let headers: HTTPFields = [.contentType: "application/json", .cacheControl: "no-store"]
@@ -183,7 +190,8 @@ struct HealthController: Sendable {
             Response(status: .ok, headers: headers, body: .init(byteBuffer: .init(string: #"{"status":"ok"}"#)))
         }
         router.get("/readyz") { _, _ -> Response in
-            let version = await Self.answer(within: .seconds(2)) { try? await store.contentVersion() }
+            let running = check.task { try? await store.contentVersion() }
+            let version = await Self.answer(within: .seconds(2)) { await running.value }
             guard let version else {
                 return Response(status: .serviceUnavailable, headers: headers, body: .init(byteBuffer: .init(string: #"{"status":"unavailable"}"#)))
             }
@@ -201,6 +209,24 @@ struct HealthController: Sendable {
                 try? await Task.sleep(for: limit)
                 answer.give(nil)
             }
+        }
+    }
+}
+
+/// One database check at a time: a probe that comes while one runs waits for that one.
+private final class ReadinessCheck: Sendable {
+    private let current = Mutex<Task<Int64?, Never>?>(nil)
+
+    func task(_ work: @escaping @Sendable () async -> Int64?) -> Task<Int64?, Never> {
+        current.withLock { current in
+            if let running = current { return running }
+            let task = Task { [weak self] in
+                let value = await work()
+                self?.current.withLock { $0 = nil }
+                return value
+            }
+            current = task
+            return task
         }
     }
 }

@@ -203,7 +203,7 @@ public struct Page: Sendable, Hashable, Codable {
 /// URL path segments that belong to the site itself and can never be a section or page slug.
 public enum ReservedPaths {
     public static let segments: Set<String> = [
-        "admin", "api", "assets", "author", "feed", "feeds", "healthz", "img", "media", "metrics",
+        "admin", "api", "assets", "author", "feed", "feeds", "healthz", "readyz", "img", "media", "metrics",
         "page", "preview", "search", "sitemap.xml", "robots.txt", "tag", "tips",
     ]
 }

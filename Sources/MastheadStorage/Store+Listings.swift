@@ -56,9 +56,15 @@ extension Store {
             guard start.epochSeconds > first, let previous = calendar.date(byAdding: .month, value: -1, to: start) else { break }
             start = previous
         }
-        let rows = try await engine.reader.raw(Self.monthsQuery(months.map { ($0.start, $0.end) }, now: now)).all()
-        return try rows.map { row in
-            let month = months[try row.decode(column: "month", as: Int.self)]
+        // A few hundred months at a time: a story dated in year 1 would otherwise ask for more
+        // bound values than SQLite takes in one statement.
+        var rows: [(offset: Int, row: any SQLRow)] = []
+        for chunk in stride(from: 0, to: months.count, by: 500) {
+            let part = months[chunk..<min(chunk + 500, months.count)].map { ($0.start, $0.end) }
+            rows += try await engine.reader.raw(Self.monthsQuery(part, now: now)).all().map { (chunk, $0) }
+        }
+        return try rows.map { offset, row in
+            let month = months[offset + (try row.decode(column: "month", as: Int.self))]
             return MonthStamp(
                 month: month.name, count: try row.decode(column: "n", as: Int.self), start: month.start, end: month.end,
                 lastModified: Date(epochSeconds: try row.decode(column: "last_modified", as: Int64.self)))

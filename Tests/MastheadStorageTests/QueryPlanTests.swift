@@ -62,6 +62,12 @@ import Testing
             #expect(months.map(\.count) == [2, 1, 1])
             #expect(months.first?.start == DateParsing.date(from: "2026-02-01T00:00:00Z", timeZone: .gmt))
             #expect(months.first?.end == DateParsing.date(from: "2026-03-01T00:00:00Z", timeZone: .gmt))
+
+            // A story dated a century back spans more months than one statement's bound values allow.
+            try test.writeArticle("old/0.md", frontMatter: ["title: An archive story", "section: World", "date: 1900-01-01T00:00:00Z"])
+            try await test.importArticles(test.directory + "/old")
+            let span = try await test.site.store.publishedMonths()
+            #expect(span.map(\.month) == ["2026-02", "2026-01", "2025-11", "1900-01"])
         }
     }
 }

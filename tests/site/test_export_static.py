@@ -116,10 +116,10 @@ def test_nothing_unpublished_or_server_only_is_written(export):
 def test_a_second_export_of_an_unchanged_site_is_identical_and_replaces_the_first(site, export, tmp_path):
     second = tmp_path / "public"
     shutil.copytree(export, second)
-    (second / "stale-page.html").write_text("from an earlier export")
+    (second / "feed" / "stale-page.html").write_text("from an earlier export")
     result = site.cli("export-static", str(second))
     assert result.returncode == 0, result.stderr
-    assert not (second / "stale-page.html").exists(), "the earlier export was not replaced"
+    assert not (second / "feed" / "stale-page.html").exists(), "the earlier export was not replaced"
 
     def differences(comparison):
         found = comparison.left_only + comparison.right_only + comparison.diff_files + comparison.funny_files
@@ -127,6 +127,19 @@ def test_a_second_export_of_an_unchanged_site_is_identical_and_replaces_the_firs
 
     assert differences(filecmp.dircmp(export, second, ignore=[])) == []
     assert not [path for path in second.parent.iterdir() if path.name.startswith(".public.")], "work folders were left behind"
+
+
+def test_an_earlier_export_with_files_added_since_is_refused_and_left_alone(site, export, tmp_path):
+    published = tmp_path / "public"
+    shutil.copytree(export, published)
+    (published / ".git").mkdir()
+    (published / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (published / "CNAME").write_text("news.example.org\n")
+    result = site.cli("export-static", str(published))
+    assert result.returncode != 0
+    assert ".git" in result.stderr and "CNAME" in result.stderr, result.stderr
+    assert (published / ".git" / "HEAD").read_text() == "ref: refs/heads/main\n"
+    assert (published / "index.html").read_bytes() == (export / "index.html").read_bytes()
 
 
 def test_a_folder_with_other_files_is_refused_and_left_alone(site, tmp_path):

@@ -73,7 +73,10 @@ public struct StaticExporter: Sendable {
         do {
             var summary = try await crawl(into: staging.path, progress: progress)
             summary.assets = try copyFolder(site.theme.assetsDirectory, to: staging.appendingPathComponent("assets").path)
-            try Data("Written by masthead export-static; the next export replaces this folder.\n".utf8)
+            // The marker names what the export holds at the top, so the next export can tell
+            // whether anything else has been put here since (a `.git`, a `CNAME`) and keep off it.
+            let written = try FileManager.default.contentsOfDirectory(atPath: staging.path).sorted().joined(separator: "\n")
+            try Data("Written by masthead export-static; the next export replaces this folder.\n\(written)\n".utf8)
                 .write(to: staging.appendingPathComponent(Self.marker))
             try Self.swap(staging, into: target)
             return summary
@@ -381,6 +384,16 @@ public struct StaticExporter: Sendable {
         guard contents.isEmpty || contents.contains(marker) else {
             throw MastheadError(
                 .invalidInput, "is not empty and was not written by export-static: export into a new or empty folder, or one export-static wrote",
+                location: .init(file: target.path))
+        }
+        // An earlier export: replaced whole, so it must hold nothing the export did not write.
+        guard let listed = try? String(contentsOfFile: target.path + "/" + marker, encoding: .utf8) else { return }
+        let written = Set(listed.split(separator: "\n").dropFirst().map(String.init))
+        let others = contents.filter { $0 != marker && !written.contains($0) }.sorted()
+        guard others.isEmpty else {
+            throw MastheadError(
+                .invalidInput,
+                "holds \(others.prefix(5).joined(separator: ", ")) besides an earlier export, which replacing the folder would delete: move them away or export elsewhere",
                 location: .init(file: target.path))
         }
     }

@@ -83,7 +83,7 @@ public final class AudienceRecorder: Sendable {
         let mac = HMAC<SHA256>.authenticationCode(for: Array(identity.utf8), using: salt)
         let visitor = mac.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
         state.withLock { state in
-            // A view from just before midnight lands on the new day's counts if the salt changed meanwhile.
+            // A view from just before midnight, counted after the day (and salt) changed, is dropped.
             guard state.day == day else { return }
             let newOnSite: Bool
             let newOnPage: Bool
