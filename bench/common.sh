@@ -35,3 +35,20 @@ masthead_binary() {
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
+
+# timed SCRIPT LABEL COMMAND…: runs COMMAND with its output in $WORK/LABEL.log; sets SECONDS_TAKEN
+# (wall clock) and PEAK_KB (its maximum resident set); on failure prints the log's end and exits 1.
+timed() {
+  local script=$1 label=$2; shift 2
+  local start end
+  sync
+  start=$(date +%s.%N)
+  if ! /usr/bin/time -f "%M" -o "$WORK/$label.rss" "$@" > "$WORK/$label.log" 2>&1; then
+    echo "$script: $label failed:" >&2
+    tail -20 "$WORK/$label.log" >&2
+    exit 1
+  fi
+  end=$(date +%s.%N)
+  SECONDS_TAKEN=$(echo "$end - $start" | bc)
+  PEAK_KB=$(tail -1 "$WORK/$label.rss")
+}

@@ -31,24 +31,9 @@ echo "# importing $N stories"
 "$BIN" import-markdown "$STORIES" --data-dir "$WORK/site" > "$WORK/import.log" 2>&1 \
   || { echo "export.sh: the import failed:" >&2; tail -20 "$WORK/import.log" >&2; exit 1; }
 
-# run LABEL COMMAND…: sets SECONDS_TAKEN and PEAK_KB; the command's output is in $WORK/LABEL.log.
-run() {
-  local label=$1; shift
-  local start end
-  sync
-  start=$(date +%s.%N)
-  if ! /usr/bin/time -f "%M" -o "$WORK/$label.rss" "$@" > "$WORK/$label.log" 2>&1; then
-    echo "export.sh: $label failed:" >&2
-    tail -20 "$WORK/$label.log" >&2
-    exit 1
-  fi
-  end=$(date +%s.%N)
-  SECONDS_TAKEN=$(echo "$end - $start" | bc)
-  PEAK_KB=$(tail -1 "$WORK/$label.rss")
-}
 files() { find "$1" -type f | wc -l; }
 
-run export "$BIN" export-static "$WORK/public" --data-dir "$WORK/site"
+timed export.sh export "$BIN" export-static "$WORK/public" --data-dir "$WORK/site"
 EXPORT=$SECONDS_TAKEN; EXPORT_KB=$PEAK_KB
 grep -q "^Wrote " "$WORK/export.log" || { echo "export.sh: no summary from export-static:" >&2; cat "$WORK/export.log" >&2; exit 1; }
 [ -s "$WORK/public/index.html" ] || { echo "export.sh: the export has no home page" >&2; exit 1; }
@@ -56,12 +41,12 @@ ARTICLES=$(find "$WORK/public" -mindepth 3 -maxdepth 3 -name index.html -path "$
   ! -path "$WORK/public/tag/*" ! -path "$WORK/public/author/*" ! -path "*/page/*" ! -path "*/feed/*" | wc -l)
 [ "$ARTICLES" -ge "$N" ] || { echo "export.sh: only $ARTICLES article pages for $N stories" >&2; exit 1; }
 
-run again "$BIN" export-static "$WORK/public-again" --data-dir "$WORK/site"
+timed export.sh again "$BIN" export-static "$WORK/public-again" --data-dir "$WORK/site"
 if diff -r "$WORK/public" "$WORK/public-again" > "$WORK/diff.txt"; then IDENTICAL=ok; else IDENTICAL=MISSING; fi
 
 mkdir -p "$WORK/hugo"
 python3 bench/hugo_content.py "$STORIES" "$WORK/hugo/content"
-run hugo hugo --quiet --source bench/hugo --contentDir "$WORK/hugo/content" --destination "$WORK/hugo/public" \
+timed export.sh hugo hugo --quiet --source bench/hugo --contentDir "$WORK/hugo/content" --destination "$WORK/hugo/public" \
   --cacheDir "$WORK/hugo/cache" --baseURL "http://127.0.0.1:8080/"
 HUGO=$SECONDS_TAKEN; HUGO_KB=$PEAK_KB
 

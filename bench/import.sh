@@ -31,25 +31,11 @@ if [ ! -s "$EXPORT" ]; then
 fi
 echo "# export: $EXPORT ($(du -h "$EXPORT" | cut -f1))"
 
-# run LABEL COMMAND…: runs the import; sets SECONDS_TAKEN and PEAK_KB; its output in $WORK/LABEL.log.
-run() {
-  local label=$1; shift
-  local start end
-  start=$(date +%s.%N)
-  if ! /usr/bin/time -f "%M" -o "$WORK/$label.rss" "$@" > "$WORK/$label.log" 2>&1; then
-    echo "import.sh: the $label import failed:" >&2
-    tail -20 "$WORK/$label.log" >&2
-    exit 1
-  fi
-  end=$(date +%s.%N)
-  SECONDS_TAKEN=$(echo "$end - $start" | bc)
-  PEAK_KB=$(tail -1 "$WORK/$label.rss")
-}
 
-run first "$BIN" import-wordpress "$EXPORT" --no-download --data-dir "$WORK/site"
+timed import.sh first "$BIN" import-wordpress "$EXPORT" --no-download --data-dir "$WORK/site"
 FIRST=$SECONDS_TAKEN; FIRST_KB=$PEAK_KB
 grep -q "posts      $N ($N created" "$WORK/first.log" || { echo "import.sh: the import did not create $N posts:" >&2; cat "$WORK/first.log" >&2; exit 1; }
-run again "$BIN" import-wordpress "$EXPORT" --no-download --data-dir "$WORK/site"
+timed import.sh again "$BIN" import-wordpress "$EXPORT" --no-download --data-dir "$WORK/site"
 AGAIN=$SECONDS_TAKEN; AGAIN_KB=$PEAK_KB
 grep -q "posts      $N ($N unchanged" "$WORK/again.log" || { echo "import.sh: the second import changed posts:" >&2; cat "$WORK/again.log" >&2; exit 1; }
 
@@ -63,7 +49,7 @@ printf '%-44s | %14s | %-16s | %s\n' "  peak memory" "$((AGAIN_KB / 1024)) MB" "
 if ! $SMOKE; then
   MARKDOWN="$CACHE/articles-$N"
   [ -d "$MARKDOWN" ] || python3 bench/generate.py "$N" "$MARKDOWN"
-  run markdown "$BIN" import-markdown "$MARKDOWN" --data-dir "$WORK/markdown"
+  timed import.sh markdown "$BIN" import-markdown "$MARKDOWN" --data-dir "$WORK/markdown"
   REFERENCE=$SECONDS_TAKEN
   printf '%-44s | %14s | %-16s | %s\n' "reference: import-markdown, $N articles" "$(rate "$REFERENCE") articles/s" "" ""
   printf '%-44s | %14s | %-16s | %s\n' "  ratio WordPress / Markdown" "$(echo "scale=2; $REFERENCE / $FIRST" | bc)×" "" ""

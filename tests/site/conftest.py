@@ -179,3 +179,15 @@ def jpeg_with_gps(path):
                     "-GPSLongitudeRef=W", "-Model=Informant Camera", str(path)], check=True)
     assert "GPS Latitude" in subprocess.run(["exiftool", str(path)], capture_output=True, text=True).stdout
     return path
+
+
+def sitemap_paths(base, sitemaps=""):
+    """Every address the sitemaps at `base` list (only those whose sitemap name starts with
+    `sitemaps`, if given), as paths; each must be an address of that site."""
+    index = requests.get(base + "/sitemap.xml", timeout=30).text
+    paths = set()
+    for sitemap in re.findall(r"<loc>([^<]+/sitemaps/" + re.escape(sitemaps) + r"[^<]*)</loc>", index):
+        for location in re.findall(r"<loc>([^<]+)</loc>", requests.get(sitemap, timeout=30).text):
+            assert location.startswith(base + "/"), f"{sitemap} lists {location}, not an address of {base}"
+            paths.add(location[len(base):])
+    return sorted(paths)

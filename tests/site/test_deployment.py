@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import RunningSite, serving_site
+from conftest import RunningSite, serving_site, sitemap_paths
 
 IMPORTED = 40
 
@@ -30,14 +30,6 @@ def documented(section):
     return [line.split("#")[0].strip() for line in block.strip().splitlines() if line.strip()]
 
 
-def article_paths(base):
-    index = requests.get(base + "/sitemap.xml", timeout=30).text
-    paths = []
-    for sitemap in re.findall(r"<loc>([^<]+/sitemaps/articles-[^<]+)</loc>", index):
-        paths += [location[len(base):] for location in re.findall(r"<loc>([^<]+)</loc>", requests.get(sitemap, timeout=30).text)]
-    return sorted(paths)
-
-
 def test_health_is_about_the_process_and_readiness_about_the_database(site):
     health = requests.get(site.base + "/healthz", timeout=10)
     assert health.status_code == 200 and health.json() == {"status": "ok"}
@@ -52,7 +44,7 @@ def test_a_backup_taken_while_serving_and_writing_restores_to_the_same_site(site
     for number in range(IMPORTED):
         (stories / f"flood-update-{number}.md").write_text(
             f"---\ntitle: Flood update {number}\nsection: World\ndate: 2026-11-0{1 + number % 9}T08:00:00Z\n---\nRiver levels, report {number}.\n")
-    before = article_paths(site.base)
+    before = sitemap_paths(site.base, "articles-")
     results = []
     importing = threading.Thread(target=lambda: results.append(site.cli("import-markdown", str(stories))))
 
@@ -71,7 +63,7 @@ def test_a_backup_taken_while_serving_and_writing_restores_to_the_same_site(site
     importing.join(timeout=120)
     assert results and results[0].returncode == 0, results[0].stderr if results else "the import did not finish"
     time.sleep(1)   # the server notices another process's import within a moment
-    after = article_paths(site.base)
+    after = sitemap_paths(site.base, "articles-")
     assert len(after) == len(before) + IMPORTED
 
     directory = Path(tempfile.mkdtemp(prefix="masthead-restored-"))
@@ -82,7 +74,7 @@ def test_a_backup_taken_while_serving_and_writing_restores_to_the_same_site(site
     shutil.copytree(backup / "keys", restored.data / "keys")
     restored.start()
     try:
-        kept = article_paths(restored.base)
+        kept = sitemap_paths(restored.base, "articles-")
         # A consistent copy: the import is in it whole, or not at all.
         assert kept in (before, after), f"the backup holds {len(kept)} stories: neither {len(before)} nor {len(after)}"
         for path in kept[:25]:

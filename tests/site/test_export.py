@@ -12,7 +12,7 @@ import lxml.html
 import pytest
 import requests
 
-from conftest import RunningSite, serving_site
+from conftest import RunningSite, serving_site, sitemap_paths
 from test_import_ghost import EXPORT as GHOST_EXPORT, IMAGES as GHOST_IMAGES
 from test_import_wordpress import EXPORT as WORDPRESS_EXPORT, UPLOADS as WORDPRESS_UPLOADS
 
@@ -52,16 +52,6 @@ def copy(export_folder):
     shutil.rmtree(directory, ignore_errors=True)
 
 
-def public_paths(site):
-    """Every address the site's sitemaps list, as paths."""
-    index = requests.get(site.base + "/sitemap.xml", timeout=30).text
-    paths = set()
-    for sitemap in re.findall(r"<loc>([^<]+)</loc>", index):
-        for location in re.findall(r"<loc>([^<]+)</loc>", requests.get(sitemap, timeout=30).text):
-            paths.add(location[len(site.base):] if location.startswith(site.base) else location)
-    return sorted(paths)
-
-
 def what_readers_see(site, path):
     """The page's main content as served, without what differs between any two sites:
     signed image addresses and form tokens."""
@@ -83,9 +73,9 @@ def test_the_export_holds_every_kind_of_content(export_folder):
 
 
 def test_a_site_imported_from_the_export_shows_the_same_public_pages(original, copy):
-    paths = public_paths(original)
+    paths = sitemap_paths(original.base)
     assert len(paths) > 20, paths
-    assert public_paths(copy) == paths
+    assert sitemap_paths(copy.base) == paths
     for path in paths:
         if path.endswith(".xml"):
             continue
@@ -94,7 +84,7 @@ def test_a_site_imported_from_the_export_shows_the_same_public_pages(original, c
 
 def test_pictures_keep_their_addresses_and_are_served(original, copy):
     found = 0
-    for path in public_paths(copy):
+    for path in sitemap_paths(copy.base):
         if path.endswith(".xml") or path.count("/") != 3:
             continue
         page = lxml.html.fromstring(requests.get(copy.base + path, timeout=30).text)

@@ -105,7 +105,8 @@ public struct StaticExporter: Sendable {
             quiet.logLevel = .warning
             return quiet
         }()
-        let base = site.settings.current.baseURL.trimmingSuffix("/")
+        // Without a trailing slash: the configuration strips it, as absoluteURL needs.
+        let base = site.settings.current.baseURL
         let host = URL(string: base)?.host ?? "localhost"
         let start = ["/", "/robots.txt", "/sitemap.xml", "/feed/", "/feed/atom/", "/feed/json/"]
         var queue = start
@@ -430,12 +431,4 @@ private final class BodyCollector: ResponseBodyWriter, @unchecked Sendable {
     }
 
     func finish(_ trailingHeaders: HTTPFields?) async throws {}
-}
-
-extension String {
-    fileprivate func trimmingSuffix(_ suffix: String) -> String {
-        var text = self
-        while text.hasSuffix(suffix) { text.removeLast(suffix.count) }
-        return text
-    }
 }

@@ -86,28 +86,30 @@ extension Response {
 /// say when a source was in touch.
 struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard !TipLinePaths.contains(request.uri.path) else { return try await next(request, context) }
+        // Normalised once: whether the request is the tip line's, and how its path is logged.
+        let normal = TipLinePaths.normalized(request.uri.path)
+        guard !normal.hasPrefix("/tips") else { return try await next(request, context) }
         let start = ContinuousClock.now
         do {
             let response = try await next(request, context)
-            log(request, status: response.status.code, since: start, logger: context.logger)
+            log(request, normal, status: response.status.code, since: start, logger: context.logger)
             return response
         } catch let error as HTTPResponseError {
-            log(request, status: error.status.code, since: start, logger: context.logger)
+            log(request, normal, status: error.status.code, since: start, logger: context.logger)
             throw error
         } catch {
-            log(request, status: 500, since: start, logger: context.logger)
+            log(request, normal, status: 500, since: start, logger: context.logger)
             throw error
         }
     }
 
-    private func log(_ request: Request, status: Int, since start: ContinuousClock.Instant, logger: Logger) {
+    private func log(_ request: Request, _ normalPath: String, status: Int, since start: ContinuousClock.Instant, logger: Logger) {
         let elapsed = ContinuousClock.now - start
         logger.info(
             "request",
             metadata: [
                 "masthead.http.method": "\(request.method)",
-                "masthead.http.path": "\(LoggedPath.redacted(request.uri.path))",
+                "masthead.http.path": "\(LoggedPath.redacted(request.uri.path, normalized: normalPath))",
                 "masthead.http.status": "\(status)",
                 "masthead.http.ms": "\(elapsed.components.attoseconds / 1_000_000_000_000_000 + elapsed.components.seconds * 1000)",
             ])
@@ -182,8 +184,8 @@ extension HTTPField.Name {
 enum LoggedPath {
     static let secretPrefixes = ["/admin/set-password/", "/preview/"]
 
-    static func redacted(_ path: String) -> String {
-        let normal = TipLinePaths.normalized(path)
+    static func redacted(_ path: String, normalized: String? = nil) -> String {
+        let normal = normalized ?? TipLinePaths.normalized(path)
         for prefix in secretPrefixes where normal.hasPrefix(prefix) { return prefix + "…" }
         return path
     }
