@@ -26,6 +26,7 @@ install: deps
 test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	scripts/with-postgres.sh $(SWIFT) test --skip-build
 	$(PYTHON) -m pytest -p no:cacheprovider tests/site
 	$(MAKE) bench-smoke
 

@@ -16,7 +16,7 @@ enum Migrations {
             try await db.alter(table: "article").column("image_placeholder", type: .text).run()
         }),
         Migration(version: 3, name: "full-text search", apply: { db in
-            try await SQLiteSearch.createSchema(db)
+            try await db.searchIndex.createSchema(db)
         }),
         Migration(version: 4, name: "content API keys", apply: { db in
             try await db.create(table: "content_key")
@@ -195,7 +195,7 @@ enum Migrations {
         try await db.raw("""
             CREATE INDEX article_status_changed ON article (status, modified_at DESC, id DESC) WHERE status <> 'published'
             """).run()
-        try await SQLiteSearch.createVocabulary(db)
+        try await db.searchIndex.createVocabulary(db)
         // What each content change made stale, for the page caches of every instance.
         try await db.create(table: "content_change")
             .column("version", type: .bigint, .primaryKey(autoIncrement: false))

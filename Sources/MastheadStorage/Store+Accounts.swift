@@ -35,7 +35,7 @@ extension Store {
     // MARK: Users
 
     static let userSelect: SQLQueryString =
-        "SELECT id, email, name, role, author_id, disabled, password_hash IS NOT NULL AS has_password, created_at FROM user_account"
+        "SELECT id, email, name, role, author_id, disabled, CASE WHEN password_hash IS NULL THEN 0 ELSE 1 END AS has_password, created_at FROM user_account"
 
     static func user(_ row: any SQLRow) throws -> User {
         User(
@@ -99,7 +99,7 @@ extension Store {
     /// The stored bcrypt hash for the account named `email`, with the account; nil when none.
     public func credentials(email: String) async throws -> (user: User, passwordHash: String?)? {
         guard let row = try await engine.reader.raw(
-            "SELECT id, email, name, role, author_id, disabled, password_hash IS NOT NULL AS has_password, created_at, password_hash FROM user_account WHERE email = \(bind: User.normalizedEmail(email))"
+            "SELECT id, email, name, role, author_id, disabled, CASE WHEN password_hash IS NULL THEN 0 ELSE 1 END AS has_password, created_at, password_hash FROM user_account WHERE email = \(bind: User.normalizedEmail(email))"
         ).first() else { return nil }
         return (try Self.user(row), try row.decode(column: "password_hash", as: String?.self))
     }
@@ -184,7 +184,7 @@ extension Store {
         let oldestStart = maxAge.isFinite ? now.addingTimeInterval(-maxAge).epochSeconds : Int64.min
         guard let row = try await engine.reader.raw("""
             SELECT s.csrf_token, s.expires_at, u.id, u.email, u.name, u.role, u.author_id, u.disabled,
-                   u.password_hash IS NOT NULL AS has_password, u.created_at
+                   CASE WHEN u.password_hash IS NULL THEN 0 ELSE 1 END AS has_password, u.created_at
             FROM user_session s JOIN user_account u ON u.id = s.user_id
             WHERE s.token_hash = \(bind: hash) AND s.expires_at > \(bind: now.epochSeconds) AND s.created_at > \(bind: oldestStart)
             """).first() else { return nil }
@@ -333,7 +333,7 @@ extension Store {
         guard key.hasPrefix("mh_"), key.count < 100 else { return nil }
         let hash = Self.hash(key)
         guard let row = try await engine.reader.raw("""
-            SELECT k.last_used_at, u.id, u.email, u.name, u.role, u.author_id, u.disabled, u.password_hash IS NOT NULL AS has_password, u.created_at
+            SELECT k.last_used_at, u.id, u.email, u.name, u.role, u.author_id, u.disabled, CASE WHEN u.password_hash IS NULL THEN 0 ELSE 1 END AS has_password, u.created_at
             FROM api_key k JOIN user_account u ON u.id = k.user_id WHERE k.key_hash = \(bind: hash)
             """).first() else { return nil }
         let user = try Self.user(row)

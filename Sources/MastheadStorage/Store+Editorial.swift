@@ -236,7 +236,7 @@ extension Store {
             }
             try await Self.stampListings(articleID: articleID, in: db)
             try await Self.notePagesShowing(articleID: articleID, in: db, stale)
-            try await SQLiteSearch.index(db, id: articleID, title: content.title, summary: content.summary, bodyHTML: bodyHTML)
+            try await db.searchIndex.index(db, id: articleID, title: content.title, summary: content.summary, bodyHTML: bodyHTML)
             _ = try await Self.insertRevision(db, articleID: articleID, version: newVersion, kind: revisionKind, user: user, content: content, now: now)
             return .success(articleID)
         }
@@ -355,7 +355,7 @@ extension Store {
             }
             // A published story may be linked from any page (related stories): all pages go stale.
             if try row.decode(column: "status", as: String.self) == ArticleStatus.published.rawValue { stale.everything() }
-            try await db.raw("DELETE FROM article_search WHERE rowid = \(bind: id)").run()
+            try await db.searchIndex.remove(db, id: id)
             try await db.raw("DELETE FROM article WHERE id = \(bind: id)").run()
         }
     }

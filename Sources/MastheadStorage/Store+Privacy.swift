@@ -121,11 +121,11 @@ extension Store {
             "SELECT day, views, visitors FROM audience_site WHERE day >= \(bind: from) AND day <= \(bind: until) ORDER BY day"
         ).all().map { (try $0.decode(column: "day", as: String.self), try $0.decode(column: "views", as: Int.self), try $0.decode(column: "visitors", as: Int.self)) }
         let pages = try await engine.reader.raw("""
-            SELECT path, SUM(views) AS views, SUM(visitors) AS visitors FROM audience_page WHERE day >= \(bind: from) AND day <= \(bind: until)
+            SELECT path, CAST(SUM(views) AS BIGINT) AS views, CAST(SUM(visitors) AS BIGINT) AS visitors FROM audience_page WHERE day >= \(bind: from) AND day <= \(bind: until)
             GROUP BY path ORDER BY SUM(views) DESC, path LIMIT \(bind: top * 10)
             """).all().map { (try $0.decode(column: "path", as: String.self), try $0.decode(column: "views", as: Int.self), try $0.decode(column: "visitors", as: Int.self)) }
         let referrers = try await engine.reader.raw("""
-            SELECT domain, SUM(views) AS views FROM audience_referrer WHERE day >= \(bind: from) AND day <= \(bind: until)
+            SELECT domain, CAST(SUM(views) AS BIGINT) AS views FROM audience_referrer WHERE day >= \(bind: from) AND day <= \(bind: until)
             GROUP BY domain ORDER BY SUM(views) DESC, domain LIMIT \(bind: top)
             """).all().map { (try $0.decode(column: "domain", as: String.self), try $0.decode(column: "views", as: Int.self)) }
         return AudienceReport(

@@ -72,7 +72,7 @@ extension Store {
             if index > 0 { query += " UNION ALL " }
             query += "SELECT * FROM (SELECT a.id, a.section_id FROM article a"
                 + Self.publishedWhere(.init(sectionID: sectionID, excludingID: excludingID), now: now)
-                + " ORDER BY a.published_at DESC, a.id DESC LIMIT \(bind: limit))"
+                + " ORDER BY a.published_at DESC, a.id DESC LIMIT \(bind: limit)) AS newest\(unsafeRaw: String(index))"
         }
         let rows = try await engine.reader.raw(query).all()
         let pairs = try rows.map { (try $0.decode(column: "id", as: Int64.self), try $0.decode(column: "section_id", as: Int64.self)) }
@@ -103,7 +103,7 @@ extension Store {
             for (index, tagID) in tagIDs.enumerated() {
                 if index > 0 { candidates += " UNION ALL " }
                 candidates += "SELECT * FROM (" + Self.listQuery(.init(tagID: tagID, excludingID: article.id), now: now)
-                    + " LIMIT \(bind: perTag))"
+                    + " LIMIT \(bind: perTag)) AS tagged\(unsafeRaw: String(index))"
             }
             let query: SQLQueryString = """
                 SELECT c.id, COUNT(*) AS shared FROM (
@@ -115,8 +115,8 @@ extension Store {
                 """
             ids = try await engine.reader.raw(query).all().map { try $0.decode(column: "id", as: Int64.self) }
         }
-        if ids.count < limit, let match = try await SQLiteSearch.tellingWordsQuery(engine.reader, text: article.title) {
-            let (found, _) = try await SQLiteSearch.search(
+        if ids.count < limit, let match = try await engine.reader.searchIndex.tellingWordsQuery(engine.reader, text: article.title) {
+            let (found, _) = try await engine.reader.searchIndex.search(
                 engine.reader, match: match, where: Self.publishedCondition(.init(excludingID: article.id), now: now),
                 limit: limit, offset: 0, snippets: false, counted: false)
             for (id, _) in found where ids.count < limit && !ids.contains(id) { ids.append(id) }

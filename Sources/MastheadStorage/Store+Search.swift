@@ -33,7 +33,8 @@ extension Store {
     /// of articles), and how many match in all (counted up to 10,000).
     public func search(_ query: SearchQuery, limit: Int, offset: Int = 0, now: Date = .now) async throws -> (hits: [SearchHit], total: Int) {
         let reader = engine.reader
-        guard let plan = try await SQLiteSearch.plan(reader, text: query.text) else { return ([], 0) }
+        let search = reader.searchIndex
+        guard let plan = try await search.plan(reader, text: query.text) else { return ([], 0) }
         var filter: SQLQueryString = "a.status = 'published' AND a.published_at <= \(bind: now.epochSeconds)"
         if let slug = query.sectionSlug { filter += " AND a.section_id IN (SELECT id FROM section WHERE slug = \(bind: slug))" }
         if let slug = query.tagSlug {
@@ -44,7 +45,7 @@ extension Store {
         }
         if let from = query.from { filter += " AND a.published_at >= \(bind: from.epochSeconds)" }
         if let until = query.until { filter += " AND a.published_at < \(bind: until.epochSeconds)" }
-        let (ids, total) = try await SQLiteSearch.search(
+        let (ids, total) = try await search.search(
             reader, match: plan.match, where: filter, limit: limit, offset: offset, ranked: plan.ranked)
         guard !ids.isEmpty else { return ([], total) }
         let articles = Dictionary(uniqueKeysWithValues: try await articles(ids: ids.map(\.0)).map { ($0.id, $0) })
@@ -56,7 +57,7 @@ extension Store {
 
     static func markHighlights(_ snippet: String) -> String {
         MarkdownRenderer.escapeHTML(snippet)
-            .replacingOccurrences(of: SQLiteSearch.highlightStart, with: "<mark>")
-            .replacingOccurrences(of: SQLiteSearch.highlightEnd, with: "</mark>")
+            .replacingOccurrences(of: SearchText.highlightStart, with: "<mark>")
+            .replacingOccurrences(of: SearchText.highlightEnd, with: "</mark>")
     }
 }

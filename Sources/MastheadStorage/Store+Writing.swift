@@ -302,11 +302,13 @@ extension Store {
         var source = record.source
         let fingerprint = record.fingerprint
         let origin = record.origin
+        var matching: SQLQueryString = "(o.origin = \(bind: origin.origin) AND o.source_id = \(bind: origin.id))"
+        if let guid = origin.guid { matching += " OR o.guid = \(bind: guid)" }
         var mapping = try await db.raw("""
             SELECT o.local_id, o.fingerprint, o.version, o.status FROM import_origin o
-            WHERE o.kind = 'article' AND ((o.origin = \(bind: origin.origin) AND o.source_id = \(bind: origin.id))
-              OR (\(bind: origin.guid) IS NOT NULL AND o.guid = \(bind: origin.guid)))
-            ORDER BY o.origin = \(bind: origin.origin) DESC LIMIT 1
+            WHERE o.kind = 'article' AND (
+            """ + matching + """
+            ) ORDER BY CASE WHEN o.origin = \(bind: origin.origin) THEN 0 ELSE 1 END LIMIT 1
             """).first()
         var existing: (any SQLRow)?
         if let found = mapping {
@@ -409,7 +411,7 @@ extension Store {
         }
         try await db.raw("DELETE FROM article_author WHERE article_id = \(bind: articleID)").run()
         try await db.raw("DELETE FROM article_tag WHERE article_id = \(bind: articleID)").run()
-        try await SQLiteSearch.index(db, id: articleID, title: source.title, summary: source.summary, bodyHTML: record.bodyHTML)
+        try await db.searchIndex.index(db, id: articleID, title: source.title, summary: source.summary, bodyHTML: record.bodyHTML)
         // Each link carries the story's publication time while it is published (see stampListings).
         let listedAt: Int64? = source.status == .published ? publishedAt : nil
         for (table, column, ids) in [("article_author", "author_id", authorIDs), ("article_tag", "tag_id", tagIDs)] where !ids.isEmpty {
@@ -526,7 +528,7 @@ extension Store {
                 record: record, source: source, id: try inserted.decode(column: "id", as: Int64.self), section: section,
                 authorIDs: authorIDs, tagIDs: tagIDs, publishedAt: publishedAt))
         }
-        try await SQLiteSearch.indexNew(db, created.map { ($0.id, $0.source.title, $0.source.summary, $0.record.bodyHTML) })
+        try await db.searchIndex.indexNew(db, created.map { ($0.id, $0.source.title, $0.source.summary, $0.record.bodyHTML) })
         try await insertRows(
             "INSERT INTO article_author (article_id, author_id, position, listed_at) VALUES ", in: db,
             created.flatMap { article in

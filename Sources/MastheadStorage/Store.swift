@@ -21,6 +21,8 @@ public final class Store: Sendable {
         switch url {
         case .sqlite(let path):
             return Store(engine: try await SQLiteEngine.open(path: path, logger: logger), logger: logger)
+        case .postgres(let url):
+            return Store(engine: try await PostgresEngine.open(url: url, logger: logger), logger: logger)
         }
     }
 
@@ -34,6 +36,11 @@ public final class Store: Sendable {
     /// Brings the schema up to date. Returns the versions it applied (empty when up to date).
     @discardableResult
     public func migrate() async throws -> [Int] {
+        // Several instances starting at once: one migrates, the others wait and find it done.
+        try await engine.withMigrationLock { try await self.applyMigrations() }
+    }
+
+    private func applyMigrations() async throws -> [Int] {
         try await engine.write { db in
             try await db.create(table: "schema_migration")
                 .ifNotExists()
@@ -88,12 +95,14 @@ public final class Store: Sendable {
     /// forget those pages and keep the rest.
     func writeContent<T: Sendable>(_ body: @Sendable (any SQLDatabase, StalePages) async throws -> T) async throws -> T {
         try await engine.write { db in
-            let stale = StalePages()
-            let result = try await body(db, stale)
+            // The version first: a second instance's content write waits here, at the start of
+            // its transaction, rather than finding a conflict at the end of a long one.
             guard let row = try await db.raw(
                 "UPDATE site_state SET content_version = content_version + 1 WHERE id = 1 RETURNING content_version"
             ).first() else { throw MastheadError(.storage, "the database has no site_state row; run 'masthead migrate'") }
             let version = try row.decode(column: "content_version", as: Int64.self)
+            let stale = StalePages()
+            let result = try await body(db, stale)
             try await db.raw("INSERT INTO content_change (version, pages) VALUES (\(bind: version), \(bind: stale.keys.joined(separator: "\n")))").run()
             // A day's worth of changes is plenty: an instance further behind forgets everything.
             if version % 100 == 0 { try await db.raw("DELETE FROM content_change WHERE version < \(bind: version - 10_000)").run() }

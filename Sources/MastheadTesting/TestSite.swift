@@ -6,7 +6,9 @@ import MastheadImaging
 import MastheadStorage
 
 /// A throwaway site for tests: its own data folder under the system's temporary folder, a real
-/// SQLite database, and the repository's default theme.
+/// database, and the repository's default theme. The database is an SQLite file in the folder;
+/// when `MASTHEAD_TEST_POSTGRES_URL` names a PostgreSQL server (`make test` starts one), it is a
+/// new database there instead, dropped at the end.
 public struct TestSite: Sendable {
     public let directory: String
     public let site: Site
@@ -17,6 +19,12 @@ public struct TestSite: Sendable {
         for _ in 0..<3 { url.deleteLastPathComponent() }
         return url.path
     }()
+
+    /// The PostgreSQL server the tests run on, if any.
+    public static let postgresServerURL: String? = ProcessInfo.processInfo.environment["MASTHEAD_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+
+    /// Whether the tests run on PostgreSQL (some tests are about SQLite's files and plans only).
+    public static var onPostgres: Bool { postgresServerURL != nil }
 
     /// A fresh, empty site. `configure` may adjust the configuration before it opens.
     public static func make(_ configure: (inout AppConfiguration) -> Void = { _ in }) async throws -> TestSite {
@@ -29,9 +37,12 @@ public struct TestSite: Sendable {
         configuration.adminDirectory = repositoryRoot + "/Admin"
         // The cheapest cost bcrypt allows keeps tests quick; the site's default is 12.
         configuration.signIn.bcryptCost = 4
-        configure(&configuration)
         var logger = Logger(label: "masthead.test")
         logger.logLevel = .warning
+        if let server = postgresServerURL {
+            configuration.database = .postgres(url: try await PostgresDatabases.create(on: server, logger: logger))
+        }
+        configure(&configuration)
         return TestSite(directory: directory, site: try await Site.open(configuration, logger: logger))
     }
 
@@ -77,6 +88,9 @@ public struct TestSite: Sendable {
     /// Closes the store and removes the folder.
     public func tearDown() async {
         await site.store.close()
+        if case .postgres(let url) = site.configuration.database {
+            try? await PostgresDatabases.drop(url, logger: site.logger)
+        }
         try? FileManager.default.removeItem(atPath: directory)
     }
 }

@@ -8,6 +8,8 @@ protocol DatabaseEngine: Sendable {
     var reader: any SQLDatabase { get }
     /// Runs `body` in one write transaction: committed if it returns, rolled back if it throws.
     func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+    /// Runs `body` (migrations) while no other process connected to the database does the same.
+    func withMigrationLock<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T
     /// Closes all connections.
     func close() async
 }

@@ -112,6 +112,12 @@ final class SQLiteEngine: DatabaseEngine {
         }
     }
 
+    /// Each migration checks and records itself inside its own `BEGIN IMMEDIATE` transaction,
+    /// which already admits one process at a time.
+    func withMigrationLock<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        try await body()
+    }
+
     func close() async {
         for connection in [writerConnection] + readerConnections {
             do { try await connection.close() } catch { logger.warning("closing SQLite connection: \(error)") }

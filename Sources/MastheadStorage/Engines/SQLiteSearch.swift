@@ -3,11 +3,10 @@ import MastheadCore
 import SQLKit
 
 /// Full-text search on SQLite: an FTS5 table over titles, deks and bodies, ranked with BM25
-/// (a title match counts most), with highlighted snippets. PostgreSQL gets its own implementation
-/// beside this one; the store calls only these functions.
-enum SQLiteSearch {
+/// (a title match counts most), with highlighted snippets.
+struct SQLiteSearch: SearchIndex {
     /// Creates the index and fills it from the articles already stored.
-    static func createSchema(_ db: any SQLDatabase) async throws {
+    func createSchema(_ db: any SQLDatabase) async throws {
         try await db.raw(
             "CREATE VIRTUAL TABLE article_search USING fts5(title, summary, body, tokenize = 'unicode61 remove_diacritics 2')"
         ).run()
@@ -20,15 +19,19 @@ enum SQLiteSearch {
     }
 
     /// Puts one article's current text in the index (inside the caller's transaction).
-    static func index(_ db: any SQLDatabase, id: Int64, title: String, summary: String, bodyHTML: String, replacing: Bool = true) async throws {
-        if replacing { try await db.raw("DELETE FROM article_search WHERE rowid = \(bind: id)").run() }
+    func index(_ db: any SQLDatabase, id: Int64, title: String, summary: String, bodyHTML: String, replacing: Bool) async throws {
+        if replacing { try await remove(db, id: id) }
         try await db.raw(
             "INSERT INTO article_search (rowid, title, summary, body) VALUES (\(bind: id), \(bind: title), \(bind: summary), \(bind: MarkdownRenderer.plainText(fromHTML: bodyHTML)))"
         ).run()
     }
 
+    func remove(_ db: any SQLDatabase, id: Int64) async throws {
+        try await db.raw("DELETE FROM article_search WHERE rowid = \(bind: id)").run()
+    }
+
     /// Indexes new articles (none of them indexed yet), many at a time.
-    static func indexNew(_ db: any SQLDatabase, _ articles: [(id: Int64, title: String, summary: String, bodyHTML: String)]) async throws {
+    func indexNew(_ db: any SQLDatabase, _ articles: [(id: Int64, title: String, summary: String, bodyHTML: String)]) async throws {
         for chunk in stride(from: 0, to: articles.count, by: 500).map({ articles[$0..<min($0 + 500, articles.count)] }) {
             var insert: SQLQueryString = "INSERT INTO article_search (rowid, title, summary, body) VALUES "
             for (index, article) in chunk.enumerated() {
@@ -39,22 +42,14 @@ enum SQLiteSearch {
         }
     }
 
-    /// Words that say little about what a story is about.
-    private static let stopWords: Set<String> = [
-        "about", "after", "again", "also", "been", "before", "being", "between", "could", "does", "during", "each", "from",
-        "have", "into", "just", "more", "most", "much", "only", "other", "over", "said", "says", "should", "since", "some",
-        "such", "than", "that", "their", "them", "then", "there", "these", "they", "this", "those", "through", "under",
-        "until", "very", "were", "what", "when", "where", "which", "while", "will", "with", "would", "year", "years", "your",
-    ]
-
     /// The index's words and how many articles hold each (FTS5's own vocabulary table).
-    static func createVocabulary(_ db: any SQLDatabase) async throws {
+    func createVocabulary(_ db: any SQLDatabase) async throws {
         try await db.raw("CREATE VIRTUAL TABLE article_search_terms USING fts5vocab(article_search, 'row')").run()
     }
 
     /// How many articles hold each of `words` (as the index spells them: lower case), read from
     /// the index's vocabulary; a word the index does not hold counts 0.
-    static func documentCounts(_ db: any SQLDatabase, words: [String]) async throws -> [String: Int] {
+    private func documentCounts(_ db: any SQLDatabase, words: [String]) async throws -> [String: Int] {
         guard !words.isEmpty else { return [:] }
         var counts: [String: Int] = [:]
         for row in try await db.raw("SELECT term, doc FROM article_search_terms WHERE term IN (\(binds: words))").all() {
@@ -63,18 +58,10 @@ enum SQLiteSearch {
         return counts
     }
 
-    /// Beyond this many matching articles, a search lists the newest matches first: ranking every
-    /// one of them would read each one's length from the index, and readers of a news site
-    /// searching a common word want recent stories anyway.
-    static let rankedMatchesLimit = 4_000
-
-    /// How to search for what a reader typed: the FTS5 query (every word must match; the last
-    /// word is a prefix when the index does not hold it as a word, so "harb" finds "harbour" but
-    /// "the" does not fan out to every word it begins), and whether to rank by relevance (few
-    /// matches) or list the newest first (the rarest word is in more than `rankedMatchesLimit`
-    /// articles). Nil when nothing searchable was typed.
-    static func plan(_ db: any SQLDatabase, text: String) async throws -> (match: String, ranked: Bool)? {
-        let words = searchWords(text)
+    /// The FTS5 query: every word must match; the last word is a prefix when the index does not
+    /// hold it as a word, so "harb" finds "harbour" but "the" does not fan out to every word it begins.
+    func plan(_ db: any SQLDatabase, text: String) async throws -> (match: String, ranked: Bool)? {
+        let words = SearchText.words(text)
         guard let last = words.last else { return nil }
         var counts = try await documentCounts(db, words: words)
         let prefixed = last.count >= 2 && counts[last] == nil
@@ -88,38 +75,23 @@ enum SQLiteSearch {
         }.joined(separator: " ")
         // An article matches only if it holds every word: the rarest word bounds the matches.
         let fewest = words.map { counts[$0] ?? 0 }.min() ?? 0
-        return (match, fewest <= rankedMatchesLimit)
-    }
-
-    /// The words of what a reader typed, lower case, at most twelve.
-    static func searchWords(_ text: String) -> [String] {
-        text.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber }).prefix(12).map(String.init)
+        return (match, fewest <= SearchText.rankedMatchesLimit)
     }
 
     /// An FTS5 query matching any of the telling words of `text` (a headline) — its words the
     /// index holds in few articles — for "more like this"; nil when it has none.
-    static func tellingWordsQuery(_ db: any SQLDatabase, text: String) async throws -> String? {
-        var seen = Set<String>()
-        let words = text.lowercased().split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map(String.init)
-            .filter { $0.count >= 4 && !stopWords.contains($0) && seen.insert($0).inserted }
-            .prefix(10)
+    func tellingWordsQuery(_ db: any SQLDatabase, text: String) async throws -> String? {
+        let words = SearchText.candidateTellingWords(text)
         guard !words.isEmpty else { return nil }
-        let counts = try await documentCounts(db, words: Array(words))
-        // A word in few articles says what the story is about; one in thousands says little, and costs much.
-        let telling = words.filter { (counts[$0] ?? 0) > 1 && (counts[$0] ?? 0) <= 500 }
+        let counts = try await documentCounts(db, words: words)
+        let telling = words.filter { SearchText.isTelling(documentCount: counts[$0] ?? 0) }
         guard !telling.isEmpty else { return nil }
         return telling.map { "\"\($0)\"" }.joined(separator: " OR ")
     }
 
-    static let highlightStart = "\u{E000}"
-    static let highlightEnd = "\u{E001}"
-
-    /// Matching article ids, best first (or newest first, when `ranked` is false), each with a
-    /// snippet of its body (or dek) around the match when `snippets`; and how many match in all
-    /// (at most `countLimit`) when `counted`. Snippets are made for the page's articles only.
-    static func search(
+    func search(
         _ db: any SQLDatabase, match: String, where filter: SQLQueryString, limit: Int, offset: Int,
-        ranked: Bool = true, snippets: Bool = true, counted: Bool = true, countLimit: Int = SearchLimits.countLimit
+        ranked: Bool, snippets: Bool, counted: Bool, countLimit: Int
     ) async throws -> (ids: [(Int64, String)], total: Int) {
         let matching: SQLQueryString
         let order: SQLQueryString
@@ -145,13 +117,13 @@ enum SQLiteSearch {
         guard snippets, !ids.isEmpty else { return (ids.map { ($0, "") }, total) }
         var snippetByID: [Int64: String] = [:]
         for row in try await db.raw("""
-            SELECT rowid AS id, snippet(article_search, 2, \(bind: highlightStart), \(bind: highlightEnd), '…', 24) AS body_snippet,
-                   snippet(article_search, 1, \(bind: highlightStart), \(bind: highlightEnd), '…', 24) AS summary_snippet
+            SELECT rowid AS id, snippet(article_search, 2, \(bind: SearchText.highlightStart), \(bind: SearchText.highlightEnd), '…', 24) AS body_snippet,
+                   snippet(article_search, 1, \(bind: SearchText.highlightStart), \(bind: SearchText.highlightEnd), '…', 24) AS summary_snippet
             FROM article_search WHERE article_search MATCH \(bind: match) AND rowid IN (\(binds: ids))
             """).all() {
             let body = try row.decode(column: "body_snippet", as: String.self)
             let summary = try row.decode(column: "summary_snippet", as: String.self)
-            snippetByID[try row.decode(column: "id", as: Int64.self)] = body.contains(highlightStart) || !summary.contains(highlightStart) ? body : summary
+            snippetByID[try row.decode(column: "id", as: Int64.self)] = body.contains(SearchText.highlightStart) || !summary.contains(SearchText.highlightStart) ? body : summary
         }
         return (ids.map { ($0, snippetByID[$0] ?? "") }, total)
     }

@@ -1,0 +1,227 @@
+@preconcurrency import AsyncKit
+import Foundation
+import Logging
+import MastheadCore
+import NIOCore
+import NIOPosix
+import PostgresKit
+import SQLKit
+
+/// The PostgreSQL engine: a pool of connections shared by reads and writes, for several
+/// instances on one database.
+///
+/// Every write transaction runs SERIALIZABLE: PostgreSQL then guarantees that the outcome is one
+/// some order of the transactions one at a time would give, so the store's read-then-write steps
+/// (a version-checked save, the scheduler taking due stories, a find-or-create, a counter) stay
+/// as correct across instances as SQLite's single writer makes them on one machine. A
+/// transaction that loses such a race is rolled back and run again from the start, against what
+/// the winner wrote: a second save from the same version then sees the new version and reports
+/// the conflict.
+///
+/// PostgreSQL-specific SQL lives here and in `PostgresSearch`, nowhere else.
+final class PostgresEngine: DatabaseEngine {
+    private let pool: EventLoopGroupConnectionPool<PostgresConnectionSource>
+    private let logger: Logger
+    let reader: any SQLDatabase
+
+    /// Connections per event loop (the process has one loop per core).
+    static let connectionsPerLoop = 4
+    /// How long a request waits for a connection or for the server to answer a connect, so a
+    /// write during an outage fails with a clear error instead of hanging.
+    static let connectTimeout = TimeAmount.seconds(3)
+    /// How often a transaction that lost a serialization race is tried again.
+    static let attempts = 8
+
+    private init(pool: EventLoopGroupConnectionPool<PostgresConnectionSource>, logger: Logger) {
+        self.pool = pool
+        self.logger = logger
+        // Queries are never logged: their bound values hold tokens, secrets and readers' searches.
+        self.reader = PostgresReader(pool: pool, logger: logger)
+    }
+
+    /// Connects to the database at `url` (`postgres://user:password@host:port/database?sslmode=…`).
+    static func open(url: String, logger: Logger) async throws -> PostgresEngine {
+        var configuration: SQLPostgresConfiguration
+        do {
+            configuration = try SQLPostgresConfiguration(url: url)
+        } catch {
+            throw MastheadError(
+                .configuration, "database URL \(DatabaseURL.redacted(url)) is not a PostgreSQL address; write e.g. postgres://masthead:secret@127.0.0.1:5432/masthead?sslmode=require",
+                location: .init(field: "database_url"))
+        }
+        configuration.coreConfiguration.options.connectTimeout = connectTimeout
+        let pool = EventLoopGroupConnectionPool(
+            source: PostgresConnectionSource(sqlConfiguration: configuration),
+            maxConnectionsPerEventLoop: connectionsPerLoop,
+            requestTimeout: connectTimeout + .seconds(1),
+            logger: logger,
+            on: MultiThreadedEventLoopGroup.singleton)
+        let engine = PostgresEngine(pool: pool, logger: logger)
+        do {
+            _ = try await engine.reader.raw("SELECT 1 AS ok").first()
+        } catch {
+            await engine.close()
+            throw MastheadError(.storage, "cannot connect to the PostgreSQL database \(DatabaseURL.redacted(url)): \(Self.describe(error))")
+        }
+        return engine
+    }
+
+    func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try await transaction(body)
+            } catch let error as PSQLError where Self.isSerializationFailure(error) && attempt < Self.attempts {
+                attempt += 1
+                // A little random wait so two instances that collided do not collide again.
+                try await Task.sleep(for: .milliseconds(Int.random(in: 1...(5 * attempt))))
+            } catch let error as PSQLError {
+                throw Self.fault(error)
+            }
+        }
+    }
+
+    private func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        let connection = try await lease()
+        defer { pool.releaseConnection(connection, logger: logger) }
+        let db = connection.sql(queryLogLevel: nil)
+        try await db.raw("BEGIN ISOLATION LEVEL SERIALIZABLE").run()
+        do {
+            let result = try await body(db)
+            try await db.raw("COMMIT").run()
+            return result
+        } catch {
+            if !connection.isClosed {
+                do { try await db.raw("ROLLBACK").run() } catch { logger.error("rollback failed: \(Self.describe(error))") }
+            }
+            throw error
+        }
+    }
+
+    /// The advisory lock migrations hold (any number; this one spells "MASTHEAD").
+    static let migrationLock: Int64 = 0x4D41_5354_4845_4144
+
+    /// Holds a session-wide advisory lock on a connection of its own while `body` runs (on
+    /// other connections); other instances starting at the same time wait for it.
+    func withMigrationLock<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        let connection = try await lease()
+        defer { pool.releaseConnection(connection, logger: logger) }
+        let session = connection.sql(queryLogLevel: nil)
+        try await session.raw("SELECT pg_advisory_lock(\(bind: Self.migrationLock))").run()
+        do {
+            let result = try await body()
+            try await session.raw("SELECT pg_advisory_unlock(\(bind: Self.migrationLock))").run()
+            return result
+        } catch {
+            _ = try? await session.raw("SELECT pg_advisory_unlock(\(bind: Self.migrationLock))").run()
+            throw error
+        }
+    }
+
+    private func lease() async throws -> PostgresConnection {
+        do {
+            return try await pool.requestConnection(logger: logger).get()
+        } catch {
+            throw MastheadError(.storage, "the database cannot be reached: \(Self.describe(error))")
+        }
+    }
+
+    static func isSerializationFailure(_ error: PSQLError) -> Bool {
+        // 40001 serialization_failure, 40P01 deadlock_detected.
+        let state = error.serverInfo?[.sqlState]
+        return state == "40001" || state == "40P01"
+    }
+
+    /// PostgreSQL's words for a full disk or a read-only server, as the store's clear errors.
+    static func fault(_ error: PSQLError) -> any Error {
+        switch error.serverInfo?[.sqlState] {
+        case "53100": return MastheadError.diskFull  // disk_full
+        case "25006": return MastheadError.readOnly  // read_only_sql_transaction (a replica)
+        default:
+            guard let server = error.serverInfo else { return MastheadError(.storage, "the database cannot be reached: \(describe(error))") }
+            // The server's message names what went wrong; the query and its values stay out.
+            return MastheadError(.storage, "the database refused a statement: \(server[.message] ?? "\(error.code)") (SQLSTATE \(server[.sqlState] ?? "?"))")
+        }
+    }
+
+    /// An error's message without the query or its bound values.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? PSQLError {
+            if let message = error.serverInfo?[.message] { return message }
+            return "\(error.code)"
+        }
+        return "\(error)"
+    }
+
+    func close() async {
+        do {
+            try await pool.shutdownAsync()
+        } catch ConnectionPoolError.shutdown {
+            // Closed already.
+        } catch {
+            logger.warning("closing PostgreSQL connections: \(error)")
+        }
+    }
+}
+
+/// Reads, each on whichever pooled connection is free.
+struct PostgresReader: SQLDatabase {
+    let pool: EventLoopGroupConnectionPool<PostgresConnectionSource>
+    let logger: Logger
+
+    var eventLoop: any EventLoop { pool.eventLoopGroup.any() }
+    var version: (any SQLDatabaseReportedVersion)? { nil }
+    var dialect: any SQLDialect { PostgresDialect() }
+    var queryLogLevel: Logger.Level? { nil }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) -> EventLoopFuture<Void> {
+        pool.database(logger: logger).sql(queryLogLevel: nil).execute(sql: query, onRow)
+    }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) async throws {
+        do {
+            try await pool.database(logger: logger).sql(queryLogLevel: nil).execute(sql: query, onRow)
+        } catch let error as PSQLError {
+            throw PostgresEngine.fault(error)
+        } catch let error as ConnectionPoolError {
+            throw MastheadError(.storage, "the database cannot be reached: \(error)")
+        }
+    }
+}
+
+/// Creating and dropping whole databases on a PostgreSQL server (for throwaway test sites).
+public enum PostgresDatabases {
+    /// Creates a new, empty database on the server of `serverURL` (a URL naming any database the
+    /// user may connect to) and returns the URL of the new one.
+    public static func create(on serverURL: String, logger: Logger) async throws -> String {
+        let name = "masthead_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try await onServer(serverURL, logger: logger) { db in
+            try await db.raw("CREATE DATABASE \(ident: name)").run()
+        }
+        guard var parts = URLComponents(string: serverURL) else { throw MastheadError(.configuration, "not a URL: \(DatabaseURL.redacted(serverURL))") }
+        parts.path = "/" + name
+        return parts.string ?? serverURL
+    }
+
+    /// Drops the database `url` names, ending its other sessions first.
+    public static func drop(_ url: String, logger: Logger) async throws {
+        guard let parts = URLComponents(string: url) else { return }
+        let name = String(parts.path.dropFirst())
+        var server = parts
+        server.path = "/postgres"
+        try await onServer(server.string ?? url, logger: logger) { db in
+            try await db.raw("DROP DATABASE IF EXISTS \(ident: name) WITH (FORCE)").run()
+        }
+    }
+
+    private static func onServer(_ url: String, logger: Logger, _ body: @Sendable (any SQLDatabase) async throws -> Void) async throws {
+        let engine = try await PostgresEngine.open(url: url, logger: logger)
+        do {
+            try await body(engine.reader)
+            await engine.close()
+        } catch {
+            await engine.close()
+            throw error
+        }
+    }
+}
