@@ -29,6 +29,9 @@ public struct AppConfiguration: Sendable {
     public var imageCacheBytes: Int
     /// The key that signs image URLs; when nil, one is kept in the data folder.
     public var imageSecret: Data?
+    /// The root of the keys instances must share (tip forms, client limits, image addresses when
+    /// no `imageSecret` is set): required on PostgreSQL, where several instances may serve.
+    public var secret: Data?
     /// Whether feeds carry whole articles (true) or only summaries.
     public var feedsFullText: Bool
     /// The most memory rendered pages may take (`page_cache_mb`); 0 caches none.
@@ -141,6 +144,10 @@ public struct AppConfiguration: Sendable {
         if let secret, secret.utf8.count < 32 {
             throw keys.error("image_secret", "the image signing secret must be at least 32 characters")
         }
+        let siteSecret = config.string(forKey: "secret", isSecret: true)
+        if let siteSecret, siteSecret.utf8.count < 32 {
+            throw keys.error("secret", "the secret must be at least 32 characters (e.g. the output of: openssl rand -base64 32)")
+        }
         var configuration = AppConfiguration(
             site: SiteSettings(
                 title: try keys.string("title") ?? defaults.title,
@@ -163,6 +170,7 @@ public struct AppConfiguration: Sendable {
             imageCacheBytes: (try keys.positive("image_cache_mb") ?? 1024) * 1_048_576,
             imageSecret: secret.map { Data($0.utf8) },
             feedsFullText: try keys.bool("feed_full_text") ?? true)
+        configuration.secret = siteSecret.map { Data($0.utf8) }
         if let origins = try keys.string("api_cors_origins") {
             let list = origins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             for origin in list where origin != "*" {

@@ -24,16 +24,26 @@ public struct Site: Sendable {
     public let audience: AudienceRecorder
     /// The confidential tip line.
     public let tips: TipLine
+    /// The keys instances share (see ``SiteKeys``).
+    public let keys: SiteKeys
 
     /// Opens the store (migrating it) and loads the theme.
     public static func open(_ configuration: AppConfiguration, logger: Logger) async throws -> Site {
+        if case .postgres = configuration.database, configuration.secret == nil {
+            throw MastheadError(
+                .configuration, "a site on PostgreSQL needs a secret its instances share: set MASTHEAD_SECRET to at least 32 random characters, the same on every instance (e.g. the output of: openssl rand -base64 32)",
+                location: .init(field: "secret"))
+        }
         let store = try await Store.open(configuration.database, logger: logger)
+        let keys = SiteKeys(secret: configuration.secret)
         do {
             try await store.migrate()
             try await StagedMedia.recover(store: store, mediaDirectory: configuration.mediaDirectory)
             let theme = try await Theme(directory: InstalledFiles.locate(configuration.themeDirectory))
             let adminTemplates = try await Theme(directory: InstalledFiles.locate(configuration.adminDirectory), requiredTemplates: Newsroom.templateNames)
+            // Instances on one database sign image addresses alike: from the shared secret.
             let signer = try configuration.imageSecret.map(ImageSigner.init(secret:))
+                ?? (keys.isConfigured ? ImageSigner(secret: keys.key("images").withUnsafeBytes { Data($0) }) : nil)
                 ?? ImageSigner.loadOrCreate(in: configuration.dataDirectory + "/keys")
             let imageCache = ImageVariantCache(
                 directory: configuration.imageCacheDirectory, capacityBytes: configuration.imageCacheBytes, logger: logger)
@@ -44,7 +54,8 @@ public struct Site: Sendable {
                 logger: logger,
                 imageSigner: signer, imageCache: imageCache, settings: settings, adminTemplates: adminTemplates,
                 audience: AudienceRecorder(store: store, baseURL: configuration.site.baseURL) { settings.current.timeZone },
-                tips: TipLine(store: store, limits: configuration.tipLimits, onionAddress: configuration.onionAddress))
+                tips: TipLine(store: store, limits: configuration.tipLimits, onionAddress: configuration.onionAddress, keys: keys),
+                keys: keys)
         } catch {
             await store.close()
             throw error

@@ -27,6 +27,8 @@ public struct MastheadError: Error, Sendable, Equatable, CustomStringConvertible
         public static let diskFull = Code("disk-full")
         /// The database or data folder cannot be written (a read-only file or filesystem).
         public static let readOnly = Code("read-only")
+        /// The database server cannot be reached for now (restarting, or the network down).
+        public static let unavailable = Code("unavailable")
     }
 
     /// Whether the error refuses what was asked (bad input, nothing there, not allowed, a clash)
@@ -75,7 +77,7 @@ extension MastheadError {
     /// The error as a clear storage fault, when it is one: a full disk or a read-only file or
     /// filesystem (POSIX and Foundation file errors); nil for anything else.
     public static func storageFault(_ error: any Error) -> MastheadError? {
-        if let error = error as? MastheadError { return [.diskFull, .readOnly].contains(error.code) ? error : nil }
+        if let error = error as? MastheadError { return [.diskFull, .readOnly, .unavailable].contains(error.code) ? error : nil }
         let ns = error as NSError
         let posix: Int32? = if ns.domain == NSPOSIXErrorDomain {
             Int32(ns.code)
@@ -97,4 +99,8 @@ extension MastheadError {
     /// The data cannot be written.
     public static let readOnly = MastheadError(
         .readOnly, "the site's database or data folder is read-only, so nothing was saved; reading still works")
+    /// The database server cannot be reached (restarting, or the network down); the reason is
+    /// the operator's business, not the reader's.
+    public static let databaseUnavailable = MastheadError(
+        .unavailable, "the site's database cannot be reached just now, so nothing was changed; try again in a moment")
 }

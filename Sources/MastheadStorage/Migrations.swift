@@ -164,6 +164,7 @@ enum Migrations {
                 .column("target", type: .text)
                 .run()
         }),
+        Migration(version: 13, name: "state shared by instances", apply: createSharedStateTables),
     ]
 
     /// Every list readers see (home, sections, tags, authors, their page N, feeds) is read from an
@@ -379,6 +380,30 @@ enum Migrations {
             .column("body_markdown", type: .text, .notNull)
             .column("body_html", type: .text, .notNull)
             .column("modified_at", type: .bigint, .notNull)
+            .run()
+    }
+
+    /// What several instances on one database must agree on: forms used once, what clients did
+    /// lately (under keyed hashes whose key is not in the database), and the tip keys editors
+    /// unlocked, sealed with their session's token (which only their browser holds).
+    @Sendable static func createSharedStateTables(_ db: any SQLDatabase) async throws {
+        try await db.create(table: "used_token")
+            .column("token_hash", type: .text, .primaryKey(autoIncrement: false))
+            .column("expires_at", type: .bigint, .notNull)
+            .run()
+        try await db.create(index: "used_token_expires").on("used_token").column("expires_at").run()
+        try await db.create(table: "client_event")
+            .column("id", type: .bigint, .primaryKey(autoIncrement: true))
+            .column("kind", type: .text, .notNull)
+            .column("client", type: .text, .notNull)
+            .column("at", type: .bigint, .notNull)
+            .run()
+        try await db.create(index: "client_event_client").on("client_event").column("kind").column("client").column("at").run()
+        try await db.create(index: "client_event_at").on("client_event").column("at").run()
+        try await db.create(table: "tip_unlock")
+            .column("session_hash", type: .text, .primaryKey(autoIncrement: false))
+            .column("sealed_key", type: .blob, .notNull)
+            .column("expires_at", type: .bigint, .notNull)
             .run()
     }
 }

@@ -7,6 +7,9 @@ public struct SessionRecord: Sendable {
     public var user: User
     public var csrfToken: String
     public var expiresAt: Date
+    /// The token its cookie holds (the database keeps only a hash of it): secrets kept for the
+    /// session, such as an unlocked tip key, are sealed with a key derived from it.
+    public var token: String = ""
 }
 
 /// What the sign-in throttle knows about one account name.
@@ -198,7 +201,7 @@ extension Store {
                 try await db.raw("UPDATE user_session SET expires_at = \(bind: extended.epochSeconds) WHERE token_hash = \(bind: hash)").run()
             }
         }
-        return SessionRecord(user: user, csrfToken: try row.decode(column: "csrf_token", as: String.self), expiresAt: expires)
+        return SessionRecord(user: user, csrfToken: try row.decode(column: "csrf_token", as: String.self), expiresAt: expires, token: token)
     }
 
     public func endSession(token: String) async throws {

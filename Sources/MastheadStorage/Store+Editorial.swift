@@ -173,6 +173,9 @@ extension Store {
                 guard let version else {
                     throw MastheadError(.invalidInput, "a save must say which version it was based on", location: .init(field: "version"))
                 }
+                guard (1...Int(Int32.max)).contains(version) else {
+                    throw MastheadError(.invalidInput, "\(version) is not a version an article can have", location: .init(field: "version"))
+                }
                 if version != current {
                     let kept = try await Self.insertRevision(db, articleID: id, version: version, kind: .conflict, user: user, content: content, now: now)
                     return .failure(EditConflict(
@@ -194,7 +197,7 @@ extension Store {
                 // Taking back one of its own old slugs ends that redirect; another story's old address
                 // keeps redirecting until a story that holds it is published (see applyWorkflow).
                 try await db.raw("DELETE FROM article_old_slug WHERE slug = \(bind: content.slug) AND article_id = \(bind: id)").run()
-                try await db.raw("""
+                if try await db.raw("""
                     UPDATE article SET slug = \(bind: content.slug), title = \(bind: content.title), summary = \(bind: content.summary),
                       body_markdown = \(bind: content.bodyMarkdown), body_html = \(bind: bodyHTML), section_id = \(bind: content.sectionID),
                       image_source = \(bind: content.image?.source), image_alt = \(bind: content.image?.alt ?? ""),
@@ -203,8 +206,11 @@ extension Store {
                       image_placeholder = \(bind: content.image?.placeholder), disclaimer = \(bind: content.disclaimer ? 1 : 0),
                       seo_title = \(bind: content.seoTitle), seo_description = \(bind: content.seoDescription),
                       version = \(bind: newVersion), modified_at = \(bind: now.epochSeconds), modified_by = \(bind: user.id)
-                    WHERE id = \(bind: id)
-                    """).run()
+                    WHERE id = \(bind: id) AND version = \(bind: current) RETURNING id
+                    """).first() == nil {
+                    // Compare-and-set: the version read above must still be the article's.
+                    throw MastheadError(.conflict, "the article changed while it was being saved; save again")
+                }
                 try await db.raw("DELETE FROM article_author WHERE article_id = \(bind: id)").run()
                 try await db.raw("DELETE FROM article_tag WHERE article_id = \(bind: id)").run()
                 // A published story changed: readers' copies elsewhere (caches, apps) are out of date.

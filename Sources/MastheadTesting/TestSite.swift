@@ -41,6 +41,7 @@ public struct TestSite: Sendable {
         logger.logLevel = .warning
         if let server = postgresServerURL {
             configuration.database = .postgres(url: try await PostgresDatabases.create(on: server, logger: logger))
+            configuration.secret = Data("a secret for the tests, shared by their instances".utf8)
         }
         configure(&configuration)
         return TestSite(directory: directory, site: try await Site.open(configuration, logger: logger))

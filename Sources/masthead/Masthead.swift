@@ -17,7 +17,7 @@ struct Masthead: AsyncParsableCommand {
             variables, then command-line options. With none, the site lives in ./data as an SQLite file.
             See docs/configuration.md for every setting.
             """,
-        subcommands: [Serve.self, Migrate.self, ImportMarkdown.self, ImportWordPress.self, ImportGhost.self, ExportMarkdown.self, ExportStatic.self, LoadDemo.self, AddCorrection.self, ConvertImage.self, ContentKey.self, UserCommand.self, TipsCommand.self],
+        subcommands: [Serve.self, Migrate.self, ImportMarkdown.self, ImportWordPress.self, ImportGhost.self, ExportMarkdown.self, ExportStatic.self, LoadDemo.self, AddCorrection.self, ConvertImage.self, ContentKey.self, UserCommand.self, TipsCommand.self, DatabaseCommand.self],
         defaultSubcommand: Serve.self)
 }
 

@@ -45,7 +45,7 @@ struct UserCommand: AsyncParsableCommand {
             }
             let password = invite ? nil : try readPassword()
             try await withSite(configuration, logger) { site in
-                let accounts = Accounts(store: site.store, policy: configuration.signIn, logger: logger)
+                let accounts = Accounts(store: site.store, policy: configuration.signIn, keys: site.keys, logger: logger)
                 let hash = try await password.asyncMap { try await accounts.hash(password: $0) }
                 let user = try await site.store.addUser(email: email, name: name, role: role, passwordHash: hash)
                 if invite {
@@ -80,7 +80,7 @@ struct UserCommand: AsyncParsableCommand {
                     throw MastheadError(.notFound, "there is no account for \(email)", location: .init(field: "email"))
                 }
                 if let password {
-                    try await Accounts(store: site.store, policy: configuration.signIn, logger: logger).setPassword(password, for: user.id)
+                    try await Accounts(store: site.store, policy: configuration.signIn, keys: site.keys, logger: logger).setPassword(password, for: user.id)
                     print("New password set for \(user.email).")
                 } else {
                     try await site.store.clearLoginFailures(email: user.email)

@@ -70,7 +70,7 @@ struct NewsroomVisitor {
 
     /// A site with one section, one article by the owner and accounts for every role.
     func seed(_ test: TestSite) async throws -> (accounts: [Role: User], article: ArticleSummary) {
-        let accountsService = Accounts(store: test.site.store, policy: test.site.configuration.signIn, logger: test.site.logger)
+        let accountsService = Accounts(store: test.site.store, policy: test.site.configuration.signIn, keys: test.site.keys, logger: test.site.logger)
         let hash = try await accountsService.hash(password: Self.password)
         var users: [Role: User] = [:]
         for role in Role.allCases.reversed() {
@@ -185,7 +185,7 @@ struct NewsroomVisitor {
                 // Other accounts are unaffected; a password reset lifts the lock.
                 #expect(try await visitor.post("/admin/login/", ["email": "author@example.org", "password": Self.password]).status == .seeOther)
                 let editor = try #require(try await test.site.store.user(email: "editor@example.org"))
-                try await Accounts(store: test.site.store, policy: test.site.configuration.signIn, logger: test.site.logger)
+                try await Accounts(store: test.site.store, policy: test.site.configuration.signIn, keys: test.site.keys, logger: test.site.logger)
                     .setPassword("another long passphrase", for: editor.id)
                 var fresh = NewsroomVisitor(client)
                 #expect(try await fresh.signIn("editor@example.org", "another long passphrase").status == .seeOther)

@@ -5,6 +5,7 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import struct
 import subprocess
 import tempfile
@@ -20,6 +21,21 @@ from selenium import webdriver
 
 ROOT = Path(__file__).resolve().parents[2]
 BINARY = Path(os.environ.get("MASTHEAD_BIN", ROOT / ".build/debug/masthead"))
+# A PostgreSQL server to run the sites on (scripts/with-postgres.sh sets it); SQLite files otherwise.
+POSTGRES = os.environ.get("MASTHEAD_TEST_POSTGRES_URL") or None
+sqlite_only = pytest.mark.skipif(POSTGRES is not None, reason="reads or breaks the site's SQLite file")
+
+
+def postgres(sql, url=POSTGRES):
+    """Runs one statement on the test PostgreSQL server with psql."""
+    subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", url, "-c", sql], check=True, capture_output=True, text=True)
+
+
+def new_postgres_database():
+    """A new, empty database on the test server; returns its URL."""
+    name = "masthead_site_" + os.urandom(8).hex()
+    postgres(f'CREATE DATABASE "{name}"')
+    return re.sub(r"/postgres(\?|$)", f"/{name}\\1", POSTGRES, count=1)
 
 
 def free_port():
@@ -29,13 +45,18 @@ def free_port():
 
 
 class RunningSite:
-    def __init__(self, directory):
+    def __init__(self, directory, database_url="new", data=None):
+        """A site in `directory`: its data folder there (or `data`, shared with another instance)
+        and a new database on the test PostgreSQL server when there is one (or `database_url`;
+        None for an SQLite file in the data folder)."""
         self.directory = Path(directory)
-        self.data = self.directory / "data"
+        self.data = Path(data) if data else self.directory / "data"
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = self.directory / "server.log"
         self.process = None
+        self.owns_database = database_url == "new" and POSTGRES is not None
+        self.database_url = new_postgres_database() if self.owns_database else (None if database_url == "new" else database_url)
 
     def start(self):
         self.log = open(self.log_path, "w")
@@ -59,7 +80,30 @@ class RunningSite:
         env["MASTHEAD_BASE_URL"] = self.base
         # The webhook tests' receiver listens on loopback, which sites refuse by default.
         env["MASTHEAD_WEBHOOKS_ALLOW_PRIVATE"] = "true"
+        if self.database_url:
+            env["MASTHEAD_DATABASE_URL"] = self.database_url
+            env["MASTHEAD_SECRET"] = "a secret for the tests, shared by their instances"
         return env
+
+    def query(self, sql):
+        """The rows of one SELECT on the site's database, whichever engine it is on."""
+        if not self.database_url:
+            with sqlite3.connect(self.data / "masthead.sqlite") as db:
+                return db.execute(sql).fetchall()
+        out = subprocess.run(["psql", "-At", "-F", "\t", "-v", "ON_ERROR_STOP=1", self.database_url, "-c", sql],
+                             check=True, capture_output=True, text=True).stdout
+        return [tuple(int(v) if re.fullmatch(r"-?\d+", v) else v for v in line.split("\t")) for line in out.splitlines()]
+
+    def database_bytes(self):
+        """Everything the site's database holds, as bytes (the file, or a dump of the database)."""
+        if not self.database_url:
+            return (self.data / "masthead.sqlite").read_bytes()
+        return subprocess.run(["pg_dump", "--data-only", self.database_url], check=True, capture_output=True).stdout
+
+    def drop_database(self):
+        if self.database_url and self.owns_database:
+            name = self.database_url.split("/")[-1].split("?")[0]
+            postgres(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def stop(self):
         if self.process and self.process.poll() is None:
@@ -96,6 +140,7 @@ def serving_site(prefix="masthead-site-"):
     yield running
     code = running.stop()
     log = running.log_path.read_text()
+    running.drop_database()
     shutil.rmtree(directory, ignore_errors=True)
     assert code == 0, f"masthead did not shut down cleanly (exit {code}):\n{log[-3000:]}"
 

@@ -2,7 +2,6 @@
 gated embeds only after Accept, Global Privacy Control honoured, one record per choice without an
 address; and page counts that match a scripted visit sequence exactly."""
 import re
-import sqlite3
 from urllib.parse import urlparse
 
 import pytest
@@ -34,8 +33,7 @@ def storage(driver):
 
 
 def consent_records(site):
-    with sqlite3.connect(site.data / "masthead.sqlite") as db:
-        return db.execute("SELECT consent_id, action, granted FROM consent_record ORDER BY id").fetchall()
+    return site.query("SELECT consent_id, action, granted FROM consent_record ORDER BY id")
 
 
 def test_first_visit_stores_and_loads_nothing_and_reject_stores_only_the_choice(site, fresh):
@@ -125,8 +123,7 @@ def test_a_choice_posted_from_another_site_is_refused(site):
 
 def test_consent_records_hold_no_address_and_can_be_exported_and_deleted(site):
     requests.post(site.base + "/consent/", data={"choice": "accept", "return": "/"}, allow_redirects=False)
-    with open(site.data / "masthead.sqlite", "rb") as database:
-        assert b"127.0.0.1" not in database.read()
+    assert b"127.0.0.1" not in site.database_bytes()
     add_user(site, "privacy-admin@news.example", "Pia Admin", "admin")
     session = session_for(site, "privacy-admin@news.example")
     export = session.get(site.base + "/admin/consent/export.csv")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import RunningSite, serving_site, sitemap_paths
+from conftest import RunningSite, serving_site, sitemap_paths, sqlite_only
 
 IMPORTED = 40
 
@@ -38,6 +38,7 @@ def test_health_is_about_the_process_and_readiness_about_the_database(site):
     assert ready.headers["Cache-Control"] == "no-store"
 
 
+@sqlite_only
 def test_a_backup_taken_while_serving_and_writing_restores_to_the_same_site(site, tmp_path):
     stories = tmp_path / "stories"
     stories.mkdir()

@@ -4,7 +4,6 @@ their pictures, corrections and tags, standing pages (nested ones too), sections
 order, author pages with their biographies."""
 import re
 import shutil
-import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -112,8 +111,7 @@ def test_a_bad_file_in_an_export_imports_nothing_at_all(export_folder, tmp_path)
     result = site.cli("import-markdown", str(broken))
     assert result.returncode != 0
     assert victim.name in result.stderr, result.stderr
-    with sqlite3.connect(site.data / "masthead.sqlite") as db:
-        counts = {table: db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] for table in ("article", "page", "author", "section", "media")}
+    counts = {table: site.query(f"SELECT COUNT(*) FROM {table}")[0][0] for table in ("article", "page", "author", "section", "media")}
     assert counts == {"article": 0, "page": 0, "author": 0, "section": 0, "media": 0}, counts
     media = site.data / "media"
     assert not [path for path in media.rglob("*") if path.is_file() and not path.name.startswith(".")], "pictures were left behind"

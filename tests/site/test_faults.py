@@ -21,7 +21,11 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
-from conftest import BINARY, ROOT, RunningSite, add_user, admin_key, csrf_of, session_for, write_png
+from conftest import BINARY, ROOT, RunningSite, add_user, admin_key, csrf_of, session_for, sqlite_only, write_png
+
+# These faults are SQLite's: its file's write lock, its file on a full or read-only disk.
+# PostgreSQL's outages are tested in test_postgres.py.
+pytestmark = sqlite_only
 
 EDITOR = "faults-admin@news.example"
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0

@@ -34,7 +34,7 @@ struct AdminAPIController: Sendable {
             case .forbidden: self.init(.forbidden, "NoPermissionError", error.message)
             case .notFound: self.init(.notFound, "NotFoundError", error.message)
             case .conflict: self.init(.conflict, "ConflictError", error.message)
-            case .diskFull, .readOnly: self.init(error.httpStatus, "StorageError", error.message)
+            case .diskFull, .readOnly, .unavailable: self.init(error.httpStatus, "StorageError", error.message)
             case .storage, .configuration: self.init(.internalServerError, "InternalServerError", "the site could not do this; nothing was changed")
             default: self.init(.unprocessableContent, "ValidationError", error.message)
             }

@@ -52,10 +52,10 @@ public struct Accounts: Sendable {
     let signInLocks = KeyedLock()
     let logger: Logger
 
-    public init(store: Store, policy: SignInPolicy, logger: Logger) {
+    public init(store: Store, policy: SignInPolicy, keys: SiteKeys, logger: Logger) {
         self.store = store
         self.policy = policy
-        self.clients = ClientThrottle()
+        self.clients = ClientThrottle(store: store, keys: keys)
         self.logger = logger
     }
 
@@ -86,7 +86,7 @@ public struct Accounts: Sendable {
     }
 
     private func attempt(email: String, password: String, client: String, now: Date) async throws -> (user: User, token: String) {
-        if let until = clients.lockedUntil(client, now: now) { throw SignInRefusal.clientLocked(until: until) }
+        if let until = try await clients.lockedUntil(client, now: now) { throw SignInRefusal.clientLocked(until: until) }
         let record = try await store.loginFailures(email: email, window: policy.failureWindow, now: now)
         if let until = record.lockedUntil { throw SignInRefusal.accountLocked(until: until) }
 
@@ -97,7 +97,7 @@ public struct Accounts: Sendable {
         guard matches, let user = credentials?.user, credentials?.passwordHash != nil, !user.isDisabled else {
             let failures = try await store.recordLoginFailure(
                 email: email, window: policy.failureWindow, limit: policy.accountLimit, lockout: policy.lockout, now: now)
-            let clientLocked = clients.recordFailure(client, window: policy.failureWindow, limit: policy.clientLimit, lockout: policy.lockout, now: now)
+            let clientLocked = try await clients.recordFailure(client, window: policy.failureWindow, limit: policy.clientLimit, lockout: policy.lockout, now: now)
             if let until = failures.lockedUntil {
                 logger.warning("newsroom account locked after repeated failed sign-ins", metadata: [
                     "masthead.account": "\(credentials.map { "user \($0.user.id)" } ?? "unknown address")",
@@ -140,51 +140,30 @@ public struct Accounts: Sendable {
     }
 }
 
-/// Failed sign-ins per client, kept only in memory and only under a keyed hash of the client's
-/// address whose key changes every day: the address itself is never kept, logged or stored.
-final class ClientThrottle: Sendable {
-    private struct Entry {
-        var failures: Int
-        var firstAt: Date
-        var lockedUntil: Date?
+/// Failed sign-ins per client, in the database so every instance counts them together, under a
+/// keyed hash of the client's address whose key changes every day and is never stored (see
+/// ``SiteKeys/clientName(_:purpose:now:)``): the address itself is never kept, logged or stored.
+struct ClientThrottle: Sendable {
+    let store: Store
+    let keys: SiteKeys
+
+    private func name(_ client: String, now: Date) -> String {
+        keys.clientName(client, purpose: "sign-in", now: now)
     }
 
-    private struct State {
-        var day: Int = -1
-        var key = SymmetricKey(size: .bits256)
-        var entries: [String: Entry] = [:]
-    }
-
-    private let state = Mutex(State())
-
-    private func name(_ client: String, in state: inout State, now: Date) -> String {
-        let day = Int(now.timeIntervalSince1970 / 86_400)
-        if day != state.day {
-            state = State(day: day, key: SymmetricKey(size: .bits256), entries: [:])
-        }
-        return Data(HMAC<SHA256>.authenticationCode(for: Data(client.utf8), using: state.key)).base64EncodedString()
-    }
-
-    func lockedUntil(_ client: String, now: Date) -> Date? {
-        state.withLock { state in
-            let key = name(client, in: &state, now: now)
-            guard let until = state.entries[key]?.lockedUntil, until > now else { return nil }
-            return until
-        }
+    func lockedUntil(_ client: String, now: Date) async throws -> Date? {
+        // A lock is an event dated when it ends.
+        try await store.clientEvents(kind: "sign-in-lock", client: name(client, now: now), since: now.addingTimeInterval(1)).last
     }
 
     /// Counts a failure; returns the lock's end when this failure locked the client.
-    func recordFailure(_ client: String, window: TimeInterval, limit: Int, lockout: TimeInterval, now: Date) -> Date? {
-        state.withLock { state in
-            let key = name(client, in: &state, now: now)
-            var entry = state.entries[key] ?? Entry(failures: 0, firstAt: now)
-            if now.timeIntervalSince(entry.firstAt) > window { entry = Entry(failures: 0, firstAt: now) }
-            entry.failures += 1
-            if entry.failures >= limit { entry.lockedUntil = now.addingTimeInterval(lockout) }
-            state.entries[key] = entry
-            if state.entries.count > 100_000 { state.entries = state.entries.filter { now.timeIntervalSince($0.value.firstAt) <= window } }
-            return entry.lockedUntil
-        }
+    func recordFailure(_ client: String, window: TimeInterval, limit: Int, lockout: TimeInterval, now: Date) async throws -> Date? {
+        let name = name(client, now: now)
+        let failures = try await store.recordClientEvent(kind: "sign-in-failure", client: name, at: now, since: now.addingTimeInterval(-window), now: now) ?? []
+        guard failures.count >= limit else { return nil }
+        let until = now.addingTimeInterval(lockout)
+        try await store.recordClientEvent(kind: "sign-in-lock", client: name, at: until, since: until, now: now)
+        return until
     }
 }
 

@@ -87,7 +87,7 @@ struct AdminController: Sendable {
 
     private func signOut(_ request: Request, _ context: Context) async throws -> Response {
         if let token = request.cookies[newsroom.sessionCookieName]?.value { try await store.endSession(token: token) }
-        newsroom.site.tips.lock(session: context.session?.csrfToken ?? "")
+        try await newsroom.site.tips.lock(session: context.session?.token ?? "")
         var response = AdminPages.redirect("/admin/login/", notice: "signed-out")
         response.setCookie(Cookie(name: newsroom.sessionCookieName, value: "", maxAge: 0, path: "/", secure: newsroom.secureCookies, httpOnly: true, sameSite: .lax))
         return response

@@ -20,7 +20,7 @@ struct AdminTips: Sendable {
         router.post("/admin/tips/unlock") { request, context in try await unlock(request, context) }
         router.post("/admin/tips/lock") { _, context in
             try AdminController.user(context, atLeast: .editor)
-            tips.lock(session: context.session?.csrfToken ?? "")
+            try await tips.lock(session: context.session?.token ?? "")
             return AdminPages.redirect("/admin/tips/", notice: "tips-locked")
         }
         router.get("/admin/tips/:id") { request, context in try await thread(request, context) }
@@ -60,7 +60,7 @@ struct AdminTips: Sendable {
         let threads = try await store.tipThreads(includeArchived: archived)
         return AdminPages.render(newsroom, "tips", title: "Tip inbox", context: context, request: request, status: status, error: error, values: [
             "hasKey": key != nil, "keyOnServer": key?.protected != nil,
-            "unlocked": tips.unlockedKey(session: context.session?.csrfToken ?? "") != nil,
+            "unlocked": try await tips.unlockedKey(session: context.session?.token ?? "") != nil,
             "archived": archived, "hasThreads": !threads.isEmpty, "retentionDays": tips.limits.retentionDays,
             "threads": threads.map { thread -> [String: Any] in
                 ["id": thread.id, "received": thread.receivedDay, "last": thread.lastDay, "status": thread.status.rawValue.capitalized,
@@ -72,7 +72,7 @@ struct AdminTips: Sendable {
     private func unlock(_ request: Request, _ context: Context) async throws -> Response {
         let user = try AdminController.user(context, atLeast: .editor)
         do {
-            try await tips.unlock(session: context.session?.csrfToken ?? "", userID: user.id, passphrase: context.form?.raw("passphrase") ?? "")
+            try await tips.unlock(session: context.session?.token ?? "", userID: user.id, passphrase: context.form?.raw("passphrase") ?? "")
         } catch let error as TipCryptoError {
             return try await inbox(request, context, error: "The key stays locked: \(error.description).", status: .unprocessableContent)
         } catch let refusal as TipRefusal {
@@ -85,7 +85,7 @@ struct AdminTips: Sendable {
     private func thread(_ request: Request, _ context: Context, error: String? = nil) async throws -> Response {
         try AdminController.user(context, atLeast: .editor)
         let thread = try await found(context)
-        let key = tips.unlockedKey(session: context.session?.csrfToken ?? "")
+        let key = try await tips.unlockedKey(session: context.session?.token ?? "")
         var messages: [[String: Any]] = []
         var problem: String?
         if let key {
@@ -117,7 +117,7 @@ struct AdminTips: Sendable {
     private func download(_ context: Context) async throws -> Response {
         try AdminController.user(context, atLeast: .editor)
         let thread = try await found(context)
-        guard let key = tips.unlockedKey(session: context.session?.csrfToken ?? "") else {
+        guard let key = try await tips.unlockedKey(session: context.session?.token ?? "") else {
             throw HTTPError(.forbidden, message: "Unlock the newsroom's key first.")
         }
         let messageID = try AdminController.id(context, "message"), index = Int(try AdminController.id(context, "file"))

@@ -25,7 +25,7 @@ public struct Newsroom: Sendable {
 
     public init(site: Site) {
         self.site = site
-        accounts = Accounts(store: site.store, policy: site.configuration.signIn, logger: site.logger)
+        accounts = Accounts(store: site.store, policy: site.configuration.signIn, keys: site.keys, logger: site.logger)
         templates = site.adminTemplates
         media = MediaLibrary(store: site.store, mediaDirectory: site.configuration.mediaDirectory, limits: site.configuration.imageLimits)
         desk = ArticleDesk(store: site.store, trustsHTML: site.configuration.trustsHTML, media: media, webhooks: site.webhooks)

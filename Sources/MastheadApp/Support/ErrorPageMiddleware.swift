@@ -246,8 +246,8 @@ struct StaticFolderMiddleware<Context: RequestContext>: RouterMiddleware {
 }
 
 extension MastheadError {
-    /// The answer to a storage fault: 507 for a full disk, 503 for a read-only database.
+    /// The answer to a storage fault: 507 for a full disk, 503 for a read-only or unreachable database.
     var httpStatus: HTTPResponse.Status {
-        code == .diskFull ? .insufficientStorage : code == .readOnly ? .serviceUnavailable : .internalServerError
+        code == .diskFull ? .insufficientStorage : [.readOnly, .unavailable].contains(code) ? .serviceUnavailable : .internalServerError
     }
 }

@@ -38,18 +38,17 @@ public final class TipLine: Sendable {
     let limits: TipLimits
     /// An `http://….onion` address of the site, announced with `Onion-Location`.
     let onionAddress: String?
-    private let formKey = SymmetricKey(size: .bits256)
-    private let usedForms = Mutex<[String: Date]>([:])
-    private let clients: ClientRateLimit
-    /// Private keys editors unlocked with the passphrase, by session, for `unlockLifetime`.
-    private let unlocked = Mutex<[String: (key: TipCrypto.PrivateKey, until: Date)]>([:])
+    private let formKey: SymmetricKey
+    private let keys: SiteKeys
+    /// How long a key editors unlocked with the passphrase stays unlocked for their session.
     static let unlockLifetime: TimeInterval = 30 * 60
 
-    public init(store: Store, limits: TipLimits, onionAddress: String?) {
+    public init(store: Store, limits: TipLimits, onionAddress: String?, keys: SiteKeys) {
         self.store = store
         self.limits = limits
-        self.clients = ClientRateLimit(perHour: limits.perClientPerHour)
         self.onionAddress = onionAddress
+        self.keys = keys
+        self.formKey = keys.key("tip-form")
     }
 
     // MARK: Abuse limits
@@ -68,19 +67,17 @@ public final class TipLine: Sendable {
     /// Accepts a form token once, within two hours of serving the form. A form sent sooner than
     /// the minimum age is not refused: the answer waits until the form is that old, so every
     /// submission costs its sender at least that long, a person's or a script's.
-    func useFormToken(_ token: String, now: Date = .now) async -> TipRefusal? {
+    func useFormToken(_ token: String, now: Date = .now) async throws -> TipRefusal? {
         let parts = token.split(separator: ".")
         guard parts.count == 3, let issued = Int(parts[0]) else { return .formExpired }
         guard NewsroomMiddleware.constantTimeEqual(String(parts[2]), formSignature(parts[0] + "." + parts[1])) else { return .formExpired }
         let age = now.timeIntervalSince1970 - Double(issued) / 1000
         guard age <= 7200 else { return .formExpired }
-        let fresh = usedForms.withLock { used -> Bool in
-            used = used.filter { now.timeIntervalSince($0.value) < 7200 }
-            guard used[token] == nil else { return false }
-            used[token] = now
-            return true
+        // Used once across every instance: the database remembers it until it would expire anyway.
+        let hash = Data(SHA256.hash(data: Data(token.utf8))).base64URLEncoded
+        guard try await store.useOnce(tokenHash: hash, until: Date(timeIntervalSince1970: Double(issued) / 1000 + 7200), now: now) else {
+            return .formExpired
         }
-        guard fresh else { return .formExpired }
         if age < limits.minimumFormAge {
             try? await Task.sleep(for: .milliseconds(Int((limits.minimumFormAge - age) * 1000)))
         }
@@ -88,9 +85,11 @@ public final class TipLine: Sendable {
     }
 
     /// Counts one submission for the client; refuses past the hourly limit. The client is kept
-    /// only as a keyed hash whose key is replaced every day, in memory.
-    func allow(client: String, now: Date = .now) -> Bool {
-        clients.allow(client, now: now)
+    /// only as a keyed hash whose key changes every day and is never stored (``SiteKeys``).
+    func allow(client: String, now: Date = .now) async throws -> Bool {
+        try await store.recordClientEvent(
+            kind: "tip", client: keys.clientName(client, purpose: "tips", now: now), at: now,
+            since: now.addingTimeInterval(-3600), limit: limits.perClientPerHour, now: now) != nil
     }
 
     // MARK: Sealing
@@ -189,45 +188,55 @@ public final class TipLine: Sendable {
 
     /// Wrong passphrases per account: at most ``maxUnlockFailures`` in ``unlockFailureWindow``,
     /// then unlocking is refused until the window has passed. Each guess costs 128 MiB of scrypt,
-    /// but a stolen editor session must not get to guess without end.
-    private let unlockFailures = Mutex<[Int64: [Date]]>([:])
+    /// but a stolen editor session must not get to guess without end. Counted in the database,
+    /// so every instance refuses alike.
     static let maxUnlockFailures = 5
     static let unlockFailureWindow: TimeInterval = 15 * 60
 
+    /// Unlocks the newsroom's private key for the session whose cookie holds `session`, on every
+    /// instance: the key is kept in the database sealed with a key derived from the session's
+    /// token, which only the editor's browser holds (the database keeps a hash of it), so the
+    /// database alone cannot open it.
     func unlock(session: String, userID: Int64, passphrase: String, now: Date = .now) async throws {
         guard let (publicKey, _, protected) = try await key(), let protected else { throw TipRefusal.keyOffline }
-        let recent = unlockFailures.withLock { failures in
-            failures[userID] = (failures[userID] ?? []).filter { now.timeIntervalSince($0) < Self.unlockFailureWindow }
-            return failures[userID] ?? []
-        }
+        let account = "user \(userID)"
+        let window = now.addingTimeInterval(-Self.unlockFailureWindow)
+        let recent = try await store.clientEvents(kind: "tip-unlock-failure", client: account, since: window)
         if recent.count >= Self.maxUnlockFailures, let first = recent.first {
             throw TipRefusal.unlockLocked(until: first.addingTimeInterval(Self.unlockFailureWindow))
         }
+        let key: TipCrypto.PrivateKey
         do {
-            let key = try await BlockingWork.run { try TipCrypto.unprotect(protected, passphrase: passphrase) }
+            key = try await BlockingWork.run { try TipCrypto.unprotect(protected, passphrase: passphrase) }
             guard key.publicKey.rawRepresentation == publicKey.rawRepresentation else { throw TipCryptoError.wrongPassphrase }
-            unlockFailures.withLock { _ = $0.removeValue(forKey: userID) }
-            unlocked.withLock { keys in
-                keys = keys.filter { $0.value.until > now }
-                keys[session] = (key, now.addingTimeInterval(Self.unlockLifetime))
-            }
         } catch {
-            unlockFailures.withLock { $0[userID, default: []].append(now) }
+            try await store.recordClientEvent(kind: "tip-unlock-failure", client: account, at: now, since: window, now: now)
             throw error
         }
+        try await store.forgetClientEvents(kind: "tip-unlock-failure", client: account)
+        let sealed = try ChaChaPoly.seal(key.rawRepresentation, using: Self.sessionKey(session), authenticating: Data("MHTU1".utf8)).combined
+        try await store.saveTipUnlock(sessionHash: Self.sessionHash(session), sealedKey: sealed, until: now.addingTimeInterval(Self.unlockLifetime), now: now)
     }
 
-
-
-    func lock(session: String) {
-        _ = unlocked.withLock { $0.removeValue(forKey: session) }
+    func lock(session: String) async throws {
+        try await store.deleteTipUnlock(sessionHash: Self.sessionHash(session))
     }
 
-    func unlockedKey(session: String, now: Date = .now) -> TipCrypto.PrivateKey? {
-        unlocked.withLock { keys in
-            guard let entry = keys[session], entry.until > now else { return nil }
-            return entry.key
-        }
+    func unlockedKey(session: String, now: Date = .now) async throws -> TipCrypto.PrivateKey? {
+        guard !session.isEmpty, let sealed = try await store.tipUnlock(sessionHash: Self.sessionHash(session), now: now),
+              let box = try? ChaChaPoly.SealedBox(combined: sealed),
+              let raw = try? ChaChaPoly.open(box, using: Self.sessionKey(session), authenticating: Data("MHTU1".utf8)) else { return nil }
+        return try? TipCrypto.PrivateKey(rawRepresentation: raw)
+    }
+
+    /// The key that seals a session's unlocked tip key: from the session's token.
+    private static func sessionKey(_ session: String) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: Data(session.utf8)), info: Data("masthead tip unlock key".utf8), outputByteCount: 32)
+    }
+
+    /// How the database names a session's unlocked key: unrelated to the session's own hash.
+    private static func sessionHash(_ session: String) -> String {
+        Data(SHA256.hash(data: Data("masthead tip unlock/\(session)".utf8))).base64URLEncoded
     }
 
     /// Today, in UTC, as `YYYY-MM-DD`: the only time kept with a tip.

@@ -45,12 +45,12 @@ struct TipsController: Sendable {
     }
 
     private func submit(_ request: Request, _ context: Context) async throws -> Response {
-        guard tips.allow(client: context.clientName) else { return try await form(request, error: TipRefusal.rateLimited.message, status: .tooManyRequests) }
+        guard try await tips.allow(client: context.clientName) else { return try await form(request, error: TipRefusal.rateLimited.message, status: .tooManyRequests) }
         let form = try await readForm(request)
         let text = form.raw("message").replacingOccurrences(of: "\r\n", with: "\n")
         let contact = String(form["contact"].prefix(500))
         do {
-            if let refusal = await tips.useFormToken(form["token"]) { throw refusal }
+            if let refusal = try await tips.useFormToken(form["token"]) { throw refusal }
             let content = try await content(text: text, contact: contact, form: form)
             let receipt = try await tips.submit(content)
             let view = TipReceiptView(
@@ -68,7 +68,7 @@ struct TipsController: Sendable {
 
     /// A receipt opens the conversation; a wrong one shows nothing but "no conversation".
     private func open(_ request: Request, _ context: Context) async throws -> Response {
-        guard tips.allow(client: context.clientName) else {
+        guard try await tips.allow(client: context.clientName) else {
             return try await conversationPage(found: nil, receipt: "", sent: false, error: TipRefusal.rateLimited.message, status: .tooManyRequests)
         }
         let form = try await readForm(request, withFiles: false)
@@ -81,7 +81,7 @@ struct TipsController: Sendable {
     }
 
     private func followUp(_ request: Request, _ context: Context) async throws -> Response {
-        guard tips.allow(client: context.clientName) else {
+        guard try await tips.allow(client: context.clientName) else {
             return try await conversationPage(found: nil, receipt: "", sent: false, error: TipRefusal.rateLimited.message, status: .tooManyRequests)
         }
         let form = try await readForm(request)
@@ -89,7 +89,7 @@ struct TipsController: Sendable {
             return try await conversationPage(found: nil, receipt: "", sent: false, error: "No conversation matches that receipt.", status: .notFound)
         }
         do {
-            if let refusal = await tips.useFormToken(form["token"]) { throw refusal }
+            if let refusal = try await tips.useFormToken(form["token"]) { throw refusal }
             let content = try await content(text: form.raw("message").replacingOccurrences(of: "\r\n", with: "\n"), contact: "", form: form)
             try await tips.followUp(content, thread: found.thread, lookup: found.lookup)
             return try await conversationPage(found: found, receipt: receipt.description, sent: true, error: nil)

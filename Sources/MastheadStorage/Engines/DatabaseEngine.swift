@@ -10,6 +10,10 @@ protocol DatabaseEngine: Sendable {
     func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     /// Runs `body` (migrations) while no other process connected to the database does the same.
     func withMigrationLock<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T
+    /// The schema's tables (the engine's internal ones left out), for copying a site.
+    func catalog() async throws -> [TableInfo]
+    /// After rows were copied with their ids, makes ids generated later continue after them.
+    func continueIdentities(_ db: any SQLDatabase, tables: [TableInfo]) async throws
     /// Closes all connections.
     func close() async
 }
@@ -41,4 +45,21 @@ actor AsyncLock {
         defer { unlock() }
         return try await body()
     }
+}
+
+/// One table as the engine describes it, for copying a site between databases.
+struct TableInfo: Sendable, Equatable {
+    enum Kind: Sendable, Equatable { case integer, real, text, blob, boolean }
+    var name: String
+    var columns: [(name: String, kind: Kind)]
+    var primaryKey: [String]
+    /// Tables this one's foreign keys reference.
+    var parents: Set<String>
+
+    static func == (a: TableInfo, b: TableInfo) -> Bool {
+        a.name == b.name && a.columns.map(\.name) == b.columns.map(\.name) && a.primaryKey == b.primaryKey && a.parents == b.parents
+    }
+
+    /// Whether the table belongs to the engine's own search index (rebuilt, not copied).
+    var isSearchIndex: Bool { name == "article_search" || name.hasPrefix("article_search_") }
 }

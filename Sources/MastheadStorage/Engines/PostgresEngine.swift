@@ -122,7 +122,7 @@ final class PostgresEngine: DatabaseEngine {
         do {
             return try await pool.requestConnection(logger: logger).get()
         } catch {
-            throw MastheadError(.storage, "the database cannot be reached: \(Self.describe(error))")
+            throw MastheadError.databaseUnavailable
         }
     }
 
@@ -137,8 +137,10 @@ final class PostgresEngine: DatabaseEngine {
         switch error.serverInfo?[.sqlState] {
         case "53100": return MastheadError.diskFull  // disk_full
         case "25006": return MastheadError.readOnly  // read_only_sql_transaction (a replica)
+        case "22021":  // character_not_in_repertoire: a NUL in a bound value
+            return MastheadError(.invalidInput, "text with a NUL character (\\0) in it cannot be stored or searched for")
         default:
-            guard let server = error.serverInfo else { return MastheadError(.storage, "the database cannot be reached: \(describe(error))") }
+            guard let server = error.serverInfo else { return MastheadError.databaseUnavailable }
             // The server's message names what went wrong; the query and its values stay out.
             return MastheadError(.storage, "the database refused a statement: \(server[.message] ?? "\(error.code)") (SQLSTATE \(server[.sqlState] ?? "?"))")
         }
@@ -151,6 +153,54 @@ final class PostgresEngine: DatabaseEngine {
             return "\(error.code)"
         }
         return "\(error)"
+    }
+
+    func catalog() async throws -> [TableInfo] {
+        let names = try await reader.raw("""
+            SELECT table_name::text AS name FROM information_schema.tables
+            WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name
+            """).all().map { try $0.decode(column: "name", as: String.self) }
+        var tables: [TableInfo] = []
+        for name in names {
+            let columns = try await reader.raw("""
+                SELECT column_name::text AS name, data_type::text AS type FROM information_schema.columns
+                WHERE table_schema = current_schema() AND table_name = \(bind: name) ORDER BY ordinal_position
+                """).all().map { row -> (name: String, kind: TableInfo.Kind) in
+                    let type = try row.decode(column: "type", as: String.self)
+                    let kind: TableInfo.Kind = switch type {
+                    case "bigint", "integer", "smallint": .integer
+                    case "boolean": .boolean
+                    case "bytea": .blob
+                    case "real", "double precision", "numeric": .real
+                    default: .text
+                    }
+                    return (try row.decode(column: "name", as: String.self), kind)
+                }
+            let key = try await reader.raw("""
+                SELECT a.attname::text AS name FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+                WHERE i.indrelid = \(bind: name)::regclass AND i.indisprimary ORDER BY array_position(i.indkey::int2[], a.attnum)
+                """).all().map { try $0.decode(column: "name", as: String.self) }
+            let parents = try await reader.raw("""
+                SELECT confrelid::regclass::text AS parent FROM pg_constraint WHERE conrelid = \(bind: name)::regclass AND contype = 'f'
+                """).all().map { try $0.decode(column: "parent", as: String.self) }
+            tables.append(TableInfo(name: name, columns: columns, primaryKey: key, parents: Set(parents)))
+        }
+        return tables
+    }
+
+    /// Identity columns' sequences go on after the largest id copied.
+    func continueIdentities(_ db: any SQLDatabase, tables: [TableInfo]) async throws {
+        for table in tables {
+            let identities = try await db.raw("""
+                SELECT column_name::text AS name FROM information_schema.columns
+                WHERE table_schema = current_schema() AND table_name = \(bind: table.name) AND is_identity = 'YES'
+                """).all().map { try $0.decode(column: "name", as: String.self) }
+            for column in identities {
+                try await db.raw("""
+                    SELECT setval(pg_get_serial_sequence(\(bind: table.name), \(bind: column)), COALESCE(MAX(\(ident: column)), 1), MAX(\(ident: column)) IS NOT NULL) FROM \(ident: table.name)
+                    """).run()
+            }
+        }
     }
 
     func close() async {
@@ -183,8 +233,11 @@ struct PostgresReader: SQLDatabase {
             try await pool.database(logger: logger).sql(queryLogLevel: nil).execute(sql: query, onRow)
         } catch let error as PSQLError {
             throw PostgresEngine.fault(error)
-        } catch let error as ConnectionPoolError {
-            throw MastheadError(.storage, "the database cannot be reached: \(error)")
+        } catch let error as MastheadError {
+            throw error
+        } catch {
+            // Anything else on the way to the server (a pool timeout, a refused connection).
+            throw MastheadError.databaseUnavailable
         }
     }
 }

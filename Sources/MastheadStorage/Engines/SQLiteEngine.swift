@@ -118,6 +118,36 @@ final class SQLiteEngine: DatabaseEngine {
         try await body()
     }
 
+    func catalog() async throws -> [TableInfo] {
+        let names = try await reader.raw("""
+            SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name
+            """).all().map { try $0.decode(column: "name", as: String.self) }
+        var tables: [TableInfo] = []
+        for name in names {
+            var columns: [(name: String, kind: TableInfo.Kind)] = []
+            var key: [(Int, String)] = []
+            for row in try await reader.raw("SELECT name, type, pk FROM pragma_table_info(\(bind: name))").all() {
+                let column = try row.decode(column: "name", as: String.self)
+                let type = try row.decode(column: "type", as: String.self).uppercased()
+                // SQLite's own rules for a declared type's affinity.
+                let kind: TableInfo.Kind = type.contains("INT") ? .integer
+                    : type.contains("CHAR") || type.contains("CLOB") || type.contains("TEXT") ? .text
+                    : type.contains("BOOL") ? .boolean
+                    : type.isEmpty || type.contains("BLOB") ? .blob : .real
+                columns.append((column, kind))
+                let position = try row.decode(column: "pk", as: Int.self)
+                if position > 0 { key.append((position, column)) }
+            }
+            let parents = try await reader.raw("SELECT \"table\" AS parent FROM pragma_foreign_key_list(\(bind: name))").all()
+                .map { try $0.decode(column: "parent", as: String.self) }
+            tables.append(TableInfo(name: name, columns: columns, primaryKey: key.sorted { $0.0 < $1.0 }.map(\.1), parents: Set(parents)))
+        }
+        return tables
+    }
+
+    /// SQLite's AUTOINCREMENT counters follow inserted ids by themselves.
+    func continueIdentities(_ db: any SQLDatabase, tables: [TableInfo]) async throws {}
+
     func close() async {
         for connection in [writerConnection] + readerConnections {
             do { try await connection.close() } catch { logger.warning("closing SQLite connection: \(error)") }

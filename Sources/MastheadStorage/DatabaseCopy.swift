@@ -1,0 +1,232 @@
+import Crypto
+import Foundation
+import MastheadCore
+import SQLKit
+
+/// Moves a whole site from one database to another — SQLite to PostgreSQL or back — with
+/// nothing lost: into an empty database only, every table in one transaction, and committed only
+/// when each table's row count and a checksum of its content read back from the target match the
+/// source. The search index is built anew on the target (each engine has its own).
+public struct DatabaseCopy: Sendable {
+    /// What was copied of one table.
+    public struct Table: Sendable, Equatable {
+        public var name: String
+        public var rows: Int
+        /// SHA-256 of the table's rows in key order, each value written the same way whatever the engine.
+        public var checksum: String
+    }
+
+    let source: Store
+    let target: Store
+
+    public init(from source: Store, to target: Store) {
+        self.source = source
+        self.target = target
+    }
+
+    /// Tables that only the target's migrations fill (`schema_migration`) are left as they are.
+    static let ownedByTarget: Set<String> = ["schema_migration"]
+    /// Tables migrations give a row of their own, replaced by the source's.
+    static let seeded: Set<String> = ["site_state"]
+    /// Rows read and written at a time.
+    static let pageSize = 500
+
+    /// Copies everything; `progress` hears rows done of rows in all. Both stores must be migrated.
+    public func run(progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) async throws -> [Table] {
+        let tables = try await plan()
+        var counts: [String: Int] = [:]
+        for table in tables {
+            counts[table.name] = try await source.engine.reader.raw("SELECT COUNT(*) AS n FROM \(ident: table.name)").first()?.decode(column: "n", as: Int.self) ?? 0
+        }
+        let total = counts.values.reduce(0, +)
+        let source = self.source
+        let targetEngine = target.engine
+        return try await targetEngine.write { db in
+            for table in Self.seeded where tables.contains(where: { $0.name == table }) {
+                try await db.raw("DELETE FROM \(ident: table)").run()
+            }
+            var done = 0
+            var copied: [Table] = []
+            for table in tables {
+                var hash = SHA256()
+                var rows = 0
+                try await Self.eachPage(of: table, in: source.engine.reader) { page in
+                    for row in page { Self.digest(row, into: &hash) }
+                    try await Self.insert(page, into: table, db)
+                    rows += page.count
+                    done += page.count
+                    progress(done, total)
+                }
+                copied.append(Table(name: table.name, rows: rows, checksum: Data(hash.finalize()).hexEncoded))
+            }
+            try await targetEngine.continueIdentities(db, tables: tables)
+            try await Self.rebuildSearch(db)
+            // Read back within the transaction: a difference undoes the whole copy.
+            for expected in copied {
+                let table = tables.first { $0.name == expected.name }!
+                var hash = SHA256()
+                var rows = 0
+                try await Self.eachPage(of: table, in: db) { page in
+                    for row in page { Self.digest(row, into: &hash) }
+                    rows += page.count
+                }
+                let checksum = Data(hash.finalize()).hexEncoded
+                guard rows == expected.rows, checksum == expected.checksum else {
+                    throw MastheadError(
+                        .storage, "the copy of table \(expected.name) differs from the source (\(rows) rows read back, \(expected.rows) copied); nothing was copied. Stop every writer to the source and copy again.")
+                }
+            }
+            return copied
+        }
+    }
+
+    /// The tables to copy, parents before children; refuses differing schemas and a target that
+    /// holds anything.
+    func plan() async throws -> [TableInfo] {
+        let from = try await source.engine.catalog().filter { !$0.isSearchIndex && !Self.ownedByTarget.contains($0.name) }
+        let to = try await target.engine.catalog().filter { !$0.isSearchIndex && !Self.ownedByTarget.contains($0.name) }
+        let sourceByName = Dictionary(uniqueKeysWithValues: from.map { ($0.name, $0) })
+        for table in to {
+            guard let theirs = sourceByName[table.name] else {
+                throw MastheadError(.storage, "the source database has no table \(table.name): run 'masthead migrate' on it with this version first")
+            }
+            guard Set(theirs.columns.map(\.name)) == Set(table.columns.map(\.name)), theirs.primaryKey == table.primaryKey else {
+                throw MastheadError(.storage, "table \(table.name) has other columns in the source than in the target: run 'masthead migrate' on the source with this version first")
+            }
+        }
+        if let extra = from.first(where: { table in !to.contains { $0.name == table.name } }) {
+            throw MastheadError(.storage, "the source database has a table the target lacks (\(extra.name)): is the source from a newer version of Masthead?")
+        }
+        var holding: [String] = []
+        for table in to where !Self.seeded.contains(table.name) {
+            if try await target.engine.reader.raw("SELECT 1 AS one FROM \(ident: table.name) LIMIT 1").first() != nil { holding.append(table.name) }
+        }
+        guard holding.isEmpty else {
+            throw MastheadError(
+                .invalidInput, "the target database is not empty (\(holding.joined(separator: ", ")) hold rows); copy into a new, empty database")
+        }
+        return try Self.parentsFirst(to)
+    }
+
+    /// `tables` ordered so that every table comes after the tables it references.
+    static func parentsFirst(_ tables: [TableInfo]) throws -> [TableInfo] {
+        var ordered: [TableInfo] = []
+        var placed = Set<String>()
+        var waiting = tables
+        let names = Set(tables.map(\.name))
+        while !waiting.isEmpty {
+            let ready = waiting.filter { $0.parents.subtracting([$0.name]).intersection(names).isSubset(of: placed) }
+            guard !ready.isEmpty else {
+                throw MastheadError(.storage, "tables \(waiting.map(\.name).joined(separator: ", ")) reference each other in a circle; they cannot be copied in order")
+            }
+            ordered += ready
+            placed.formUnion(ready.map(\.name))
+            waiting.removeAll { placed.contains($0.name) }
+        }
+        return ordered
+    }
+
+    /// One value, as any engine gives it back.
+    enum Value: Sendable, Equatable {
+        case null, integer(Int64), real(Double), text(String), blob(Data)
+    }
+
+    /// Runs `body` on the table's rows, a page at a time, in primary-key order.
+    static func eachPage(of table: TableInfo, in db: any SQLDatabase, _ body: ([[Value]]) async throws -> Void) async throws {
+        let columns = table.columns
+        let keyIndexes = table.primaryKey.compactMap { key in columns.firstIndex { $0.name == key } }
+        var last: [Value]?
+        while true {
+            var query: SQLQueryString = "SELECT "
+            for (index, column) in columns.enumerated() { query += (index > 0 ? ", " : "") + "\(ident: column.name)" }
+            query += " FROM \(ident: table.name)"
+            if let last {
+                query += " WHERE (" + list(table.primaryKey.map { "\(ident: $0)" }) + ") > (" + list(keyIndexes.map { bind(last[$0]) }) + ")"
+            }
+            query += " ORDER BY " + list(table.primaryKey.map { "\(ident: $0)" }) + " LIMIT \(bind: pageSize)"
+            let page = try await db.raw(query).all().map { row in
+                try columns.map { column in try decode(row, column: column.name, kind: column.kind) }
+            }
+            if page.isEmpty { return }
+            try await body(page)
+            if page.count < pageSize || keyIndexes.isEmpty { return }
+            last = page.last
+        }
+    }
+
+    private static func decode(_ row: any SQLRow, column: String, kind: TableInfo.Kind) throws -> Value {
+        switch kind {
+        case .integer: return try row.decode(column: column, as: Int64?.self).map { .integer($0) } ?? .null
+        case .boolean:
+            // PostgreSQL has booleans; SQLite keeps them as integers.
+            do {
+                return try row.decode(column: column, as: Bool?.self).map { .integer($0 ? 1 : 0) } ?? .null
+            } catch {
+                return try row.decode(column: column, as: Int64?.self).map { .integer($0) } ?? .null
+            }
+        case .real: return try row.decode(column: column, as: Double?.self).map { .real($0) } ?? .null
+        case .text: return try row.decode(column: column, as: String?.self).map { .text($0) } ?? .null
+        case .blob: return try row.decode(column: column, as: Data?.self).map { .blob($0) } ?? .null
+        }
+    }
+
+    private static func bind(_ value: Value, as kind: TableInfo.Kind? = nil) -> SQLQueryString {
+        switch value {
+        case .null: return "NULL"
+        case .integer(let number): return kind == .boolean ? "\(bind: number != 0)" : "\(bind: number)"
+        case .real(let number): return "\(bind: number)"
+        case .text(let text): return "\(bind: text)"
+        case .blob(let data): return "\(bind: data)"
+        }
+    }
+
+    private static func list(_ parts: [SQLQueryString]) -> SQLQueryString {
+        var joined: SQLQueryString = ""
+        for (index, part) in parts.enumerated() { joined += (index > 0 ? ", " : "") + part }
+        return joined
+    }
+
+    private static func insert(_ rows: [[Value]], into table: TableInfo, _ db: any SQLDatabase) async throws {
+        // PostgreSQL takes at most 65,535 bound values a statement.
+        let perStatement = max(1, 30_000 / max(1, table.columns.count))
+        for start in stride(from: 0, to: rows.count, by: perStatement) {
+            var query: SQLQueryString = "INSERT INTO \(ident: table.name) (" + list(table.columns.map { "\(ident: $0.name)" }) + ") VALUES "
+            for (index, row) in rows[start..<min(start + perStatement, rows.count)].enumerated() {
+                query += (index > 0 ? ", (" : "(") + list(zip(row, table.columns).map { bind($0, as: $1.kind) }) + ")"
+            }
+            try await db.raw(query).run()
+        }
+    }
+
+    /// Writes one row into `hash` the same way whichever engine it came from.
+    static func digest(_ row: [Value], into hash: inout SHA256) {
+        for value in row {
+            switch value {
+            case .null: hash.update(data: Data("n;".utf8))
+            case .integer(let number): hash.update(data: Data("i\(number);".utf8))
+            case .real(let number): hash.update(data: Data("r\(number);".utf8))
+            case .text(let text): hash.update(data: Data("t\(text.utf8.count):".utf8) + Data(text.utf8))
+            case .blob(let data): hash.update(data: Data("b\(data.count):".utf8) + data)
+            }
+        }
+        hash.update(data: Data("\n".utf8))
+    }
+
+    /// Indexes every article for the target engine's search.
+    static func rebuildSearch(_ db: any SQLDatabase) async throws {
+        let index = db.searchIndex
+        var after: Int64 = 0
+        while true {
+            let rows = try await db.raw("""
+                SELECT id, title, summary, body_html FROM article WHERE id > \(bind: after) ORDER BY id LIMIT \(bind: pageSize)
+                """).all()
+            guard !rows.isEmpty else { return }
+            let articles = try rows.map { row in
+                (id: try row.decode(column: "id", as: Int64.self), title: try row.decode(column: "title", as: String.self),
+                 summary: try row.decode(column: "summary", as: String.self), bodyHTML: try row.decode(column: "body_html", as: String.self))
+            }
+            try await index.indexNew(db, articles)
+            after = articles.last!.id
+        }
+    }
+}
