@@ -1,4 +1,5 @@
-# Masthead: `make run` serves the demo site on http://127.0.0.1:8080; `make test` runs every test.
+# Masthead: `make run` serves the demo site on http://127.0.0.1:8080; `make test` runs every test,
+# on SQLite and again on a private PostgreSQL server (scripts/with-postgres.sh).
 SWIFT  ?= swift
 BIN    := .build/debug/masthead
 VENV   := .venv
@@ -28,6 +29,7 @@ test: test-deps
 	$(SWIFT) test --skip-build
 	scripts/with-postgres.sh $(SWIFT) test --skip-build
 	$(PYTHON) -m pytest -p no:cacheprovider tests/site
+	scripts/with-postgres.sh $(PYTHON) -m pytest -p no:cacheprovider tests/site
 	$(MAKE) bench-smoke
 
 # The benchmarks, briefly, on the debug build: they prove the scripts and the

@@ -139,6 +139,9 @@ final class PostgresEngine: DatabaseEngine {
         case "25006": return MastheadError.readOnly  // read_only_sql_transaction (a replica)
         case "22021":  // character_not_in_repertoire: a NUL in a bound value
             return MastheadError(.invalidInput, "text with a NUL character (\\0) in it cannot be stored or searched for")
+        case let state? where state.hasPrefix("08") || state.hasPrefix("57P"):
+            // A connection lost, or the server shutting down or starting up.
+            return MastheadError.databaseUnavailable
         default:
             guard let server = error.serverInfo else { return MastheadError.databaseUnavailable }
             // The server's message names what went wrong; the query and its values stay out.
