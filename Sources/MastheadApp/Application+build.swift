@@ -41,10 +41,13 @@ public struct Site: Sendable {
             try await StagedMedia.recover(store: store, mediaDirectory: configuration.mediaDirectory)
             let theme = try await Theme(directory: InstalledFiles.locate(configuration.themeDirectory))
             let adminTemplates = try await Theme(directory: InstalledFiles.locate(configuration.adminDirectory), requiredTemplates: Newsroom.templateNames)
-            // Instances on one database sign image addresses alike: from the shared secret.
+            // The configured key; else the site's key file, so published image addresses stay
+            // valid; else, for instances that share a secret, one derived from it; else a new file.
+            let keyFolder = configuration.dataDirectory + "/keys"
             let signer = try configuration.imageSecret.map(ImageSigner.init(secret:))
+                ?? ImageSigner.existing(in: keyFolder)
                 ?? (keys.isConfigured ? ImageSigner(secret: keys.key("images").withUnsafeBytes { Data($0) }) : nil)
-                ?? ImageSigner.loadOrCreate(in: configuration.dataDirectory + "/keys")
+                ?? ImageSigner.loadOrCreate(in: keyFolder)
             let imageCache = ImageVariantCache(
                 directory: configuration.imageCacheDirectory, capacityBytes: configuration.imageCacheBytes, logger: logger)
             let settings = LiveSiteSettings(configuration.site)

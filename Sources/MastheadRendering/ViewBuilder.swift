@@ -121,7 +121,9 @@ public struct ViewBuilder: Sendable {
     /// The page for an error answer; `storageFault` (a full disk, a read-only database) is said as it is.
     public func errorPage(status: Int, path: String, sections: [Section], storageFault: String? = nil) -> ErrorPageView {
         let notFound = status == 404
-        let heading = notFound ? "We can’t find that page" : storageFault != nil ? "Nothing could be saved" : "Something went wrong on our side"
+        let heading = notFound ? "We can’t find that page"
+            : status == 503 && storageFault != nil ? "Please try again in a moment"
+            : storageFault != nil ? "Nothing could be saved" : "Something went wrong on our side"
         let message = notFound
             ? "The page may have moved, or the address may be mistyped. Try the front page or one of our sections."
             : storageFault.map { "Sorry: \($0)." }

@@ -31,58 +31,70 @@ public struct DatabaseCopy: Sendable {
     /// Rows read and written at a time.
     static let pageSize = 500
 
-    /// Copies everything; `progress` hears rows done of rows in all. Both stores must be migrated.
+    /// Copies everything; `progress` hears rows done of rows in all. Both stores must be at this
+    /// version's schema. The source is read as one snapshot, so a writer that slipped in during
+    /// the copy changes nothing of what is copied.
     public func run(progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) async throws -> [Table] {
         let tables = try await plan()
-        var counts: [String: Int] = [:]
-        for table in tables {
-            counts[table.name] = try await source.engine.reader.raw("SELECT COUNT(*) AS n FROM \(ident: table.name)").first()?.decode(column: "n", as: Int.self) ?? 0
-        }
-        let total = counts.values.reduce(0, +)
-        let source = self.source
         let targetEngine = target.engine
-        return try await targetEngine.write { db in
-            for table in Self.seeded where tables.contains(where: { $0.name == table }) {
-                try await db.raw("DELETE FROM \(ident: table)").run()
-            }
-            var done = 0
-            var copied: [Table] = []
+        return try await source.engine.withSnapshot { source in
+            var counted = 0
             for table in tables {
-                var hash = SHA256()
-                var rows = 0
-                try await Self.eachPage(of: table, in: source.engine.reader) { page in
-                    for row in page { Self.digest(row, into: &hash) }
-                    try await Self.insert(page, into: table, db)
-                    rows += page.count
-                    done += page.count
-                    progress(done, total)
-                }
-                copied.append(Table(name: table.name, rows: rows, checksum: Data(hash.finalize()).hexEncoded))
+                counted += try await source.raw("SELECT COUNT(*) AS n FROM \(ident: table.name)").first()?.decode(column: "n", as: Int.self) ?? 0
             }
-            try await targetEngine.continueIdentities(db, tables: tables)
-            try await Self.rebuildSearch(db)
-            // Read back within the transaction: a difference undoes the whole copy.
-            for expected in copied {
-                let table = tables.first { $0.name == expected.name }!
-                var hash = SHA256()
-                var rows = 0
-                try await Self.eachPage(of: table, in: db) { page in
-                    for row in page { Self.digest(row, into: &hash) }
-                    rows += page.count
+            let total = counted
+            return try await targetEngine.write { db in
+                for table in Self.seeded where tables.contains(where: { $0.name == table }) {
+                    try await db.raw("DELETE FROM \(ident: table)").run()
                 }
-                let checksum = Data(hash.finalize()).hexEncoded
-                guard rows == expected.rows, checksum == expected.checksum else {
-                    throw MastheadError(
-                        .storage, "the copy of table \(expected.name) differs from the source (\(rows) rows read back, \(expected.rows) copied); nothing was copied. Stop every writer to the source and copy again.")
+                var done = 0
+                var copied: [Table] = []
+                for table in tables {
+                    copied.append(try await Self.checksum(of: table, in: source) { page in
+                        try await Self.insert(page, into: table, db)
+                        done += page.count
+                        progress(done, total)
+                    })
                 }
+                try await targetEngine.continueIdentities(db, tables: tables)
+                try await Self.rebuildSearch(db)
+                // Read back within the transaction: a difference undoes the whole copy.
+                for (table, expected) in zip(tables, copied) {
+                    let found = try await Self.checksum(of: table, in: db)
+                    guard found == expected else {
+                        throw MastheadError(
+                            .storage, "the copy of table \(table.name) differs from the source (\(found.rows) rows read back, \(expected.rows) copied); nothing was copied")
+                    }
+                }
+                return copied
             }
-            return copied
         }
+    }
+
+    /// The table's row count and checksum in `db`, handing each page of rows to `each` on the way.
+    static func checksum(of table: TableInfo, in db: any SQLDatabase, each: ([[Value]]) async throws -> Void = { _ in }) async throws -> Table {
+        var hash = SHA256()
+        var rows = 0
+        try await eachPage(of: table, in: db) { page in
+            for row in page { digest(row, into: &hash) }
+            rows += page.count
+            try await each(page)
+        }
+        return Table(name: table.name, rows: rows, checksum: Data(hash.finalize()).hexEncoded)
     }
 
     /// The tables to copy, parents before children; refuses differing schemas and a target that
     /// holds anything.
     func plan() async throws -> [TableInfo] {
+        for (store, role) in [(source, "source"), (target, "target")] {
+            let version = try await store.engine.reader.raw("SELECT MAX(version) AS v FROM schema_migration").first()?.decode(column: "v", as: Int?.self) ?? 0
+            guard version == Store.schemaVersion else {
+                throw MastheadError(
+                    .storage, version < Store.schemaVersion
+                        ? "the \(role) database is at schema version \(version), this Masthead's is \(Store.schemaVersion): run 'masthead migrate' on it first"
+                        : "the \(role) database is from a newer Masthead (schema version \(version)); copy it with that version")
+            }
+        }
         let from = try await source.engine.catalog().filter { !$0.isSearchIndex && !Self.ownedByTarget.contains($0.name) }
         let to = try await target.engine.catalog().filter { !$0.isSearchIndex && !Self.ownedByTarget.contains($0.name) }
         let sourceByName = Dictionary(uniqueKeysWithValues: from.map { ($0.name, $0) })
@@ -135,21 +147,30 @@ public struct DatabaseCopy: Sendable {
     static func eachPage(of table: TableInfo, in db: any SQLDatabase, _ body: ([[Value]]) async throws -> Void) async throws {
         let columns = table.columns
         let keyIndexes = table.primaryKey.compactMap { key in columns.firstIndex { $0.name == key } }
+        guard !keyIndexes.isEmpty, keyIndexes.count == table.primaryKey.count else {
+            throw MastheadError(.storage, "table \(table.name) has no primary key to copy it in order")
+        }
+        // Text keys in byte order on every engine (PostgreSQL would otherwise sort by the
+        // database's locale), so both sides list rows alike.
+        let bytewise = db.dialect.name == PostgresSearch.dialectName
+        let key = list(keyIndexes.map { index -> SQLQueryString in
+            columns[index].kind == .text && bytewise ? "\(ident: columns[index].name) COLLATE \"C\"" : "\(ident: columns[index].name)"
+        })
         var last: [Value]?
         while true {
             var query: SQLQueryString = "SELECT "
             for (index, column) in columns.enumerated() { query += (index > 0 ? ", " : "") + "\(ident: column.name)" }
             query += " FROM \(ident: table.name)"
             if let last {
-                query += " WHERE (" + list(table.primaryKey.map { "\(ident: $0)" }) + ") > (" + list(keyIndexes.map { bind(last[$0]) }) + ")"
+                query += " WHERE (" + key + ") > (" + list(keyIndexes.map { bind(last[$0]) }) + ")"
             }
-            query += " ORDER BY " + list(table.primaryKey.map { "\(ident: $0)" }) + " LIMIT \(bind: pageSize)"
+            query += " ORDER BY " + key + " LIMIT \(bind: pageSize)"
             let page = try await db.raw(query).all().map { row in
                 try columns.map { column in try decode(row, column: column.name, kind: column.kind) }
             }
             if page.isEmpty { return }
             try await body(page)
-            if page.count < pageSize || keyIndexes.isEmpty { return }
+            if page.count < pageSize { return }
             last = page.last
         }
     }

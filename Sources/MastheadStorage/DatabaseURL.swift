@@ -28,7 +28,7 @@ public enum DatabaseURL: Sendable, Equatable, CustomStringConvertible {
             for item in parts.queryItems ?? [] where ["sslmode", "tlsmode", "ssl", "tls"].contains(item.name.lowercased()) {
                 guard let mode = item.value, modes.contains(mode) else {
                     throw MastheadError(
-                        .configuration, "database URL \(Self.redacted(text)): sslmode must be disable, prefer or require (verify-full checks the certificate too)",
+                        .configuration, "database URL \(Self.redacted(text)): sslmode must be disable, prefer or require (prefer and require both check the server's certificate and name)",
                         location: .init(field: "database_url"))
                 }
             }
@@ -49,7 +49,11 @@ public enum DatabaseURL: Sendable, Equatable, CustomStringConvertible {
 
     /// `url` with its password, if any, replaced by `***`, fit for logs and error messages.
     public static func redacted(_ url: String) -> String {
-        guard var parts = URLComponents(string: url), parts.password != nil else { return url }
+        guard var parts = URLComponents(string: url) else {
+            // Not even parseable: show no more than the scheme, in case a password is in it.
+            return (url.split(separator: ":", maxSplits: 1).first.map(String.init) ?? "postgres") + "://…"
+        }
+        guard parts.password != nil else { return url }
         parts.password = "***"
         return parts.string ?? "postgres://…"
     }

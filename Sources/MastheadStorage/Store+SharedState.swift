@@ -3,7 +3,8 @@ import SQLKit
 
 /// State that every instance on the database must see the same way: forms accepted once, what a
 /// client did lately (for rate limits), and tip keys unlocked for a session. Clients are named
-/// here only by keyed hashes the caller makes, sessions only by hashes of their tokens.
+/// here only as the caller names them (a short keyed hash of an address, or an account number),
+/// sessions only by hashes of their tokens.
 extension Store {
     /// Accepts the token with this hash once until `expiresAt`: true the first time on any
     /// instance, false after. Expired entries are swept as it goes.
@@ -22,9 +23,23 @@ extension Store {
 
     /// The times of `client`'s `kind` events at or after `since`, oldest first.
     public func clientEvents(kind: String, client: String, since: Date) async throws -> [Date] {
-        try await engine.reader.raw("""
+        try await Self.clientEvents(kind: kind, client: client, since: since, in: engine.reader)
+    }
+
+    private static func clientEvents(kind: String, client: String, since: Date, in db: any SQLDatabase) async throws -> [Date] {
+        try await db.raw("""
             SELECT at FROM client_event WHERE kind = \(bind: kind) AND client = \(bind: client) AND at >= \(bind: since.epochSeconds) ORDER BY at
             """).all().map { Date(epochSeconds: try $0.decode(column: "at", as: Int64.self)) }
+    }
+
+    /// Forgets every `kind` event dated before `before` (events of any kind older than a day go too).
+    public func sweepClientEvents(kind: String, before: Date, now: Date = .now) async throws {
+        try await engine.write { db in
+            try await db.raw("""
+                DELETE FROM client_event WHERE (kind = \(bind: kind) AND at < \(bind: before.epochSeconds))
+                  OR at < \(bind: now.addingTimeInterval(-Self.clientEventLifetime).epochSeconds)
+                """).run()
+        }
     }
 
     /// Records a `kind` event of `client` at `at` unless it already has `limit` of them since
@@ -35,9 +50,7 @@ extension Store {
     public func recordClientEvent(kind: String, client: String, at: Date = .now, since: Date, limit: Int? = nil, now: Date = .now) async throws -> [Date]? {
         try await engine.write { db in
             try await db.raw("DELETE FROM client_event WHERE at < \(bind: now.addingTimeInterval(-Self.clientEventLifetime).epochSeconds)").run()
-            let earlier = try await db.raw("""
-                SELECT at FROM client_event WHERE kind = \(bind: kind) AND client = \(bind: client) AND at >= \(bind: since.epochSeconds) ORDER BY at
-                """).all().map { Date(epochSeconds: try $0.decode(column: "at", as: Int64.self)) }
+            let earlier = try await Self.clientEvents(kind: kind, client: client, since: since, in: db)
             if let limit, earlier.count >= limit { return nil }
             try await db.raw("""
                 INSERT INTO client_event (kind, client, at) VALUES (\(bind: kind), \(bind: client), \(bind: at.epochSeconds))

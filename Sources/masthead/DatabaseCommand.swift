@@ -12,7 +12,8 @@ struct DatabaseCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Copy a whole site from one database to another (SQLite to PostgreSQL, or back).",
             discussion: """
-                Both databases are brought to this version's schema first. The target must be new and empty \
+                The source must be at this version's schema (run 'masthead migrate' on it first); the target is \
+                brought to it. The target must be new and empty \
                 (a PostgreSQL database just created, or an SQLite file that does not exist yet): anything else \
                 is refused. Every table is copied in one transaction, and it is committed only when each table's \
                 row count and content checksum read back from the target match the source; the search index is \
@@ -50,7 +51,6 @@ struct DatabaseCommand: AsyncParsableCommand {
             do {
                 let meter = ProgressMeter(noun: "rows", verb: ("copying", "copied"))
                 let tables = try await reportingErrors {
-                    try await source.migrate()
                     try await target.migrate()
                     return try await DatabaseCopy(from: source, to: target).run { meter.update($0, of: $1) }
                 }

@@ -1,4 +1,5 @@
 import Foundation
+import MastheadApp
 import MastheadCore
 import MastheadStorage
 import MastheadTesting
@@ -82,6 +83,67 @@ import Testing
             let events = try await store.pendingArticleEvents(limit: 1000).dropFirst(eventsBefore)
             #expect(events.map(\.articleID).sorted() == scheduled.sorted(), "each publication is announced once")
             #expect(events.allSatisfy { $0.event == .published })
+        }
+    }
+
+    @Test func instancesStartingTogetherMigrateOnce() async throws {
+        try await withTestSite { test in
+            let database: DatabaseURL = if let server = TestSite.postgresServerURL {
+                .postgres(url: try await PostgresDatabases.create(on: server, logger: test.site.logger))
+            } else {
+                .sqlite(path: test.directory + "/fresh/masthead.sqlite")
+            }
+            let stores = [try await Store.open(database, logger: test.site.logger), try await Store.open(database, logger: test.site.logger)]
+            async let first = outcome { try await stores[0].migrate() }
+            async let second = outcome { try await stores[1].migrate() }
+            let applied = await [first, second]
+            for store in stores { await store.close() }
+            let versions = try applied.map { try $0.get() }
+            #expect((versions[0] + versions[1]).sorted() == Array(1...Store.schemaVersion), "every migration applied once, by one of them")
+            if case .postgres(let url) = database { try await PostgresDatabases.drop(url, logger: test.site.logger) }
+        }
+    }
+
+    @Test func failedSignInsOnTwoInstancesAreAllCounted() async throws {
+        try await withTestSite { test in
+            _ = try await NewsroomTests().seed(test)
+            let other = try await secondInstance(test)
+            let stores = [test.site.store, other]
+            let email = "author@example.org"
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for attempt in 0..<8 {
+                    group.addTask {
+                        _ = try await stores[attempt % 2].recordLoginFailure(email: email, window: 900, limit: 100, lockout: 60)
+                    }
+                }
+                try await group.waitForAll()
+            }
+            await other.close()
+            #expect(try await test.site.store.loginFailures(email: email, window: 900).failures == 8, "no failure lost to a race")
+        }
+    }
+
+    @Test func twoImportsNamingANewSectionAndTagMakeOneOfEach() async throws {
+        try await withTestSite { test in
+            let other = try await Site.open(test.site.configuration, logger: test.site.logger)
+            for number in 0..<6 {
+                try test.writeArticle("race/\(number).md", frontMatter: [
+                    "title: Night desk story \(number)", "section: Night Desk", "tags: [Late Shift]", "authors: [Noor Night]",
+                ])
+            }
+            let paths = (0..<6).map { test.directory + "/race/\($0).md" }
+            async let one = outcome { try await test.site.importer.importArticles(from: Array(paths[0..<3])) }
+            async let two = outcome { try await other.importer.importArticles(from: Array(paths[3..<6])) }
+            let imported = await [one, two]
+            await other.store.close()
+            for result in imported { _ = try result.get() }
+            let store = test.site.store
+            let sections = try await store.sections().filter { $0.slug == "night-desk" }
+            #expect(sections.count == 1, "one Night Desk section")
+            let stories = try await store.publishedArticles(.init(sectionID: try #require(sections.first).id), limit: 20)
+            #expect(stories.count == 6)
+            #expect(Set(stories.flatMap { $0.tags.map(\.slug) }) == ["late-shift"], "one Late Shift tag for all six")
+            #expect(Set(stories.flatMap { $0.authors.map(\.slug) }) == ["noor-night"], "one Noor Night author for all six")
         }
     }
 }

@@ -151,18 +151,22 @@ struct ClientThrottle: Sendable {
         keys.clientName(client, purpose: "sign-in", now: now)
     }
 
+    static let failure = "sign-in-failure"
+    /// A lockout is recorded as an event dated at its end: a client is locked while it has one
+    /// dated in the future.
+    static let lockoutEnd = "sign-in-lockout-end"
+
     func lockedUntil(_ client: String, now: Date) async throws -> Date? {
-        // A lock is an event dated when it ends.
-        try await store.clientEvents(kind: "sign-in-lock", client: name(client, now: now), since: now.addingTimeInterval(1)).last
+        try await store.clientEvents(kind: Self.lockoutEnd, client: name(client, now: now), since: now.addingTimeInterval(1)).last
     }
 
-    /// Counts a failure; returns the lock's end when this failure locked the client.
+    /// Counts a failure; returns the lockout's end when this failure locked the client out.
     func recordFailure(_ client: String, window: TimeInterval, limit: Int, lockout: TimeInterval, now: Date) async throws -> Date? {
         let name = name(client, now: now)
-        let failures = try await store.recordClientEvent(kind: "sign-in-failure", client: name, at: now, since: now.addingTimeInterval(-window), now: now) ?? []
+        let failures = try await store.recordClientEvent(kind: Self.failure, client: name, at: now, since: now.addingTimeInterval(-window), now: now) ?? []
         guard failures.count >= limit else { return nil }
         let until = now.addingTimeInterval(lockout)
-        try await store.recordClientEvent(kind: "sign-in-lock", client: name, at: until, since: until, now: now)
+        try await store.recordClientEvent(kind: Self.lockoutEnd, client: name, at: until, since: until, now: now)
         return until
     }
 }

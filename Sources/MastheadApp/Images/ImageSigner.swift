@@ -15,12 +15,16 @@ public struct ImageSigner: Sendable {
         key = SymmetricKey(data: secret)
     }
 
+    /// The key in `directory/image-signing.key`, if the site has one.
+    public static func existing(in directory: String) -> ImageSigner? {
+        guard let data = FileManager.default.contents(atPath: directory + "/image-signing.key"), data.count >= 32 else { return nil }
+        return ImageSigner(secret: data)
+    }
+
     /// The key in `directory/image-signing.key`, created (32 random bytes, owner-only) if missing.
     public static func loadOrCreate(in directory: String) throws -> ImageSigner {
         let path = directory + "/image-signing.key"
-        if let data = FileManager.default.contents(atPath: path), data.count >= 32 {
-            return ImageSigner(secret: data)
-        }
+        if let existing = existing(in: directory) { return existing }
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let secret = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }

@@ -125,9 +125,15 @@ return SHA256.hash(data: Data(text.utf8)).hexEncoded
         }) {
             return buffer
         }
-        if state.withLock({ $0.disk[key] != nil }) {
-            let file = path(for: key)
-            if let data = try await BlockingWork.run({ FileManager.default.contents(atPath: file) }) { return remember(key, data) }
+        // On disk already: from an earlier run, or rendered by another instance sharing the folder.
+        let file = path(for: key)
+        if let data = try await BlockingWork.run({ FileManager.default.contents(atPath: file) }) {
+            state.withLock { state in
+                guard state.disk[key] == nil else { return }
+                state.disk[key] = Entry(size: data.count, lastUsed: state.clock)
+                state.diskBytes += data.count
+            }
+            return remember(key, data)
         }
         let (task, isNew) = state.withLock { state -> (Task<Data, any Error>, Bool) in
             if let running = state.inFlight[key] { return (running, false) }
@@ -219,7 +225,12 @@ return SHA256.hash(data: Data(text.utf8)).hexEncoded
         for file in manager.subpaths(atPath: directory) ?? [] {
             let name = (file as NSString).lastPathComponent
             let full = directory + "/" + file
-            if name.hasSuffix(".tmp") { try? manager.removeItem(atPath: full); continue }
+            if name.hasSuffix(".tmp") {
+                // Left by a run that stopped mid-write; a recent one may be another instance's, still being written.
+                let modified = (try? manager.attributesOfItem(atPath: full))?[.modificationDate] as? Date ?? .distantPast
+                if modified < Date.now.addingTimeInterval(-600) { try? manager.removeItem(atPath: full) }
+                continue
+            }
             guard name.count == 64, let attributes = try? manager.attributesOfItem(atPath: full),
                 (attributes[.type] as? FileAttributeType) == .typeRegular else { continue }
             found.append((name, (attributes[.size] as? NSNumber)?.intValue ?? 0, attributes[.modificationDate] as? Date ?? .distantPast))

@@ -84,12 +84,23 @@ public final class TipLine: Sendable {
         return nil
     }
 
-    /// Counts one submission for the client; refuses past the hourly limit. The client is kept
-    /// only as a keyed hash whose key changes every day and is never stored (``SiteKeys``).
+    /// Counts one submission for the client; refuses past the limit for the clock hour. The client
+    /// is kept only as a short keyed hash (``SiteKeys/clientName(_:purpose:now:)``) and the time
+    /// only as the hour, so the record cannot be lined up with the tips themselves; earlier
+    /// hours' records are swept as tips come and hourly.
     func allow(client: String, now: Date = .now) async throws -> Bool {
-        try await store.recordClientEvent(
-            kind: "tip", client: keys.clientName(client, purpose: "tips", now: now), at: now,
-            since: now.addingTimeInterval(-3600), limit: limits.perClientPerHour, now: now) != nil
+        let hour = Self.hour(of: now)
+        try await store.sweepClientEvents(kind: Self.tipEvent, before: hour, now: now)
+        return try await store.recordClientEvent(
+            kind: Self.tipEvent, client: keys.clientName(client, purpose: "tips", now: now), at: hour,
+            since: hour, limit: limits.perClientPerHour, now: now) != nil
+    }
+
+    static let tipEvent = "tip"
+
+    /// The start of the clock hour `date` falls in.
+    static func hour(of date: Date) -> Date {
+        Date(timeIntervalSince1970: (date.timeIntervalSince1970 / 3600).rounded(.down) * 3600)
     }
 
     // MARK: Sealing
@@ -192,6 +203,9 @@ public final class TipLine: Sendable {
     /// so every instance refuses alike.
     static let maxUnlockFailures = 5
     static let unlockFailureWindow: TimeInterval = 15 * 60
+    static let unlockAttempt = "tip-unlock-attempt"
+    /// What a sealed unlocked key is bound to (its format's name).
+    static let unlockedKeyContext = Data("MHTU1".utf8)
 
     /// Unlocks the newsroom's private key for the session whose cookie holds `session`, on every
     /// instance: the key is kept in the database sealed with a key derived from the session's
@@ -201,20 +215,17 @@ public final class TipLine: Sendable {
         guard let (publicKey, _, protected) = try await key(), let protected else { throw TipRefusal.keyOffline }
         let account = "user \(userID)"
         let window = now.addingTimeInterval(-Self.unlockFailureWindow)
-        let recent = try await store.clientEvents(kind: "tip-unlock-failure", client: account, since: window)
-        if recent.count >= Self.maxUnlockFailures, let first = recent.first {
+        // Each guess is counted before it is tried (and forgotten when it was right), so guesses
+        // sent at once, to one instance or several, cannot slip past the limit.
+        guard try await store.recordClientEvent(
+            kind: Self.unlockAttempt, client: account, at: now, since: window, limit: Self.maxUnlockFailures, now: now) != nil else {
+            let first = try await store.clientEvents(kind: Self.unlockAttempt, client: account, since: window).first ?? now
             throw TipRefusal.unlockLocked(until: first.addingTimeInterval(Self.unlockFailureWindow))
         }
-        let key: TipCrypto.PrivateKey
-        do {
-            key = try await BlockingWork.run { try TipCrypto.unprotect(protected, passphrase: passphrase) }
-            guard key.publicKey.rawRepresentation == publicKey.rawRepresentation else { throw TipCryptoError.wrongPassphrase }
-        } catch {
-            try await store.recordClientEvent(kind: "tip-unlock-failure", client: account, at: now, since: window, now: now)
-            throw error
-        }
-        try await store.forgetClientEvents(kind: "tip-unlock-failure", client: account)
-        let sealed = try ChaChaPoly.seal(key.rawRepresentation, using: Self.sessionKey(session), authenticating: Data("MHTU1".utf8)).combined
+        let key = try await BlockingWork.run { try TipCrypto.unprotect(protected, passphrase: passphrase) }
+        guard key.publicKey.rawRepresentation == publicKey.rawRepresentation else { throw TipCryptoError.wrongPassphrase }
+        try await store.forgetClientEvents(kind: Self.unlockAttempt, client: account)
+        let sealed = try ChaChaPoly.seal(key.rawRepresentation, using: Self.sessionKey(session), authenticating: Self.unlockedKeyContext).combined
         try await store.saveTipUnlock(sessionHash: Self.sessionHash(session), sealedKey: sealed, until: now.addingTimeInterval(Self.unlockLifetime), now: now)
     }
 
@@ -225,7 +236,7 @@ public final class TipLine: Sendable {
     func unlockedKey(session: String, now: Date = .now) async throws -> TipCrypto.PrivateKey? {
         guard !session.isEmpty, let sealed = try await store.tipUnlock(sessionHash: Self.sessionHash(session), now: now),
               let box = try? ChaChaPoly.SealedBox(combined: sealed),
-              let raw = try? ChaChaPoly.open(box, using: Self.sessionKey(session), authenticating: Data("MHTU1".utf8)) else { return nil }
+              let raw = try? ChaChaPoly.open(box, using: Self.sessionKey(session), authenticating: Self.unlockedKeyContext) else { return nil }
         return try? TipCrypto.PrivateKey(rawRepresentation: raw)
     }
 
@@ -288,6 +299,7 @@ struct TipRetention: Service {
             do {
                 let cutoff = TipLine.day(Date.now.addingTimeInterval(-Double(days) * 86_400))
                 let deleted = try await store.deleteExpiredTips(lastActiveBefore: cutoff)
+                try await store.sweepClientEvents(kind: TipLine.tipEvent, before: TipLine.hour(of: .now))
                 if deleted > 0 { logger.info("deleted expired tips", metadata: ["masthead.tips.deleted": "\(deleted)"]) }
             } catch {
                 if Task.isShuttingDownGracefully || Task.isCancelled { break }

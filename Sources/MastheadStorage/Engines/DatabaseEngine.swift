@@ -10,6 +10,8 @@ protocol DatabaseEngine: Sendable {
     func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     /// Runs `body` (migrations) while no other process connected to the database does the same.
     func withMigrationLock<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T
+    /// Runs `body` with reads that all see the database as it was when it began.
+    func withSnapshot<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     /// The schema's tables (the engine's internal ones left out), for copying a site.
     func catalog() async throws -> [TableInfo]
     /// After rows were copied with their ids, makes ids generated later continue after them.

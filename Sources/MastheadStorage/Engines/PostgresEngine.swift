@@ -58,7 +58,8 @@ final class PostgresEngine: DatabaseEngine {
             on: MultiThreadedEventLoopGroup.singleton)
         let engine = PostgresEngine(pool: pool, logger: logger)
         do {
-            _ = try await engine.reader.raw("SELECT 1 AS ok").first()
+            let connection = try await pool.requestConnection(logger: logger).get()
+            pool.releaseConnection(connection, logger: logger)
         } catch {
             await engine.close()
             throw MastheadError(.storage, "cannot connect to the PostgreSQL database \(DatabaseURL.redacted(url)): \(Self.describe(error))")
@@ -71,7 +72,8 @@ final class PostgresEngine: DatabaseEngine {
         while true {
             do {
                 return try await transaction(body)
-            } catch let error as PSQLError where Self.isSerializationFailure(error) && attempt < Self.attempts {
+            } catch let error as PSQLError where Self.isSerializationFailure(error) {
+                guard attempt < Self.attempts else { throw Self.busy }
                 attempt += 1
                 // A little random wait so two instances that collided do not collide again.
                 try await Task.sleep(for: .milliseconds(Int.random(in: 1...(5 * attempt))))
@@ -81,18 +83,28 @@ final class PostgresEngine: DatabaseEngine {
         }
     }
 
+    /// How long a write waits for another transaction's locks (a long import) before giving up.
+    static let lockTimeout = "30s"
+
     private func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         let connection = try await lease()
         defer { pool.releaseConnection(connection, logger: logger) }
         let db = connection.sql(queryLogLevel: nil)
         try await db.raw("BEGIN ISOLATION LEVEL SERIALIZABLE").run()
         do {
+            try await db.raw("SET LOCAL lock_timeout = '\(unsafeRaw: Self.lockTimeout)'").run()
             let result = try await body(db)
             try await db.raw("COMMIT").run()
             return result
         } catch {
             if !connection.isClosed {
-                do { try await db.raw("ROLLBACK").run() } catch { logger.error("rollback failed: \(Self.describe(error))") }
+                do {
+                    try await db.raw("ROLLBACK").run()
+                } catch {
+                    // A connection whose transaction may still be open must not serve anyone else.
+                    logger.error("rollback failed; closing the connection", metadata: ["masthead.error": "\(Self.describe(error))"])
+                    try? await connection.close()
+                }
             }
             throw error
         }
@@ -132,30 +144,63 @@ final class PostgresEngine: DatabaseEngine {
         return state == "40001" || state == "40P01"
     }
 
-    /// PostgreSQL's words for a full disk or a read-only server, as the store's clear errors.
-    static func fault(_ error: PSQLError) -> any Error {
-        switch error.serverInfo?[.sqlState] {
+    /// A write that kept losing races with other instances, or waited too long for their locks.
+    static let busy = MastheadError(
+        .unavailable, "the database is busy with other changes just now, so nothing was changed; try again in a moment")
+
+    /// Errors that mean the connection to the server is gone (or never came).
+    static let connectionCodes: [PSQLError.Code] = [.connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown]
+
+    /// PostgreSQL's errors as the store's clear errors: a full disk, a read-only server, a lost
+    /// connection, a busy database. Others name their SQLSTATE and constraint but not the
+    /// server's message, which may repeat a bound value.
+    static func fault(_ error: PSQLError) -> MastheadError {
+        guard let server = error.serverInfo else {
+            if connectionCodes.contains(error.code) { return MastheadError.databaseUnavailable }
+            return MastheadError(.storage, "the database connection failed (\(describe(error)))")
+        }
+        switch server[.sqlState] ?? "" {
         case "53100": return MastheadError.diskFull  // disk_full
         case "25006": return MastheadError.readOnly  // read_only_sql_transaction (a replica)
         case "22021":  // character_not_in_repertoire: a NUL in a bound value
             return MastheadError(.invalidInput, "text with a NUL character (\\0) in it cannot be stored or searched for")
-        case let state? where state.hasPrefix("08") || state.hasPrefix("57P"):
+        case "55P03", "40001", "40P01": return busy  // lock_not_available (lock_timeout), a lost race
+        case let state where state.hasPrefix("08") || state.hasPrefix("57P"):
             // A connection lost, or the server shutting down or starting up.
             return MastheadError.databaseUnavailable
-        default:
-            guard let server = error.serverInfo else { return MastheadError.databaseUnavailable }
-            // The server's message names what went wrong; the query and its values stay out.
-            return MastheadError(.storage, "the database refused a statement: \(server[.message] ?? "\(error.code)") (SQLSTATE \(server[.sqlState] ?? "?"))")
+        case let state:
+            let constraint = server[.constraintName].map { ", constraint \($0)" } ?? ""
+            return MastheadError(.storage, "the database refused a statement (SQLSTATE \(state)\(constraint))")
         }
     }
 
-    /// An error's message without the query or its bound values.
+    /// An error in words for the operator (at start-up): the server's message, or what failed
+    /// on the way to it. Never the query or its bound values.
     static func describe(_ error: any Error) -> String {
         if let error = error as? PSQLError {
-            if let message = error.serverInfo?[.message] { return message }
-            return "\(error.code)"
+            if let server = error.serverInfo { return "\(server[.message] ?? "an error") (SQLSTATE \(server[.sqlState] ?? "?"))" }
+            return "\(error.code)" + (error.underlying.map { ": \($0)" } ?? "")
         }
         return "\(error)"
+    }
+
+    /// One connection in one read-only REPEATABLE READ transaction.
+    func withSnapshot<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        let connection = try await lease()
+        defer { pool.releaseConnection(connection, logger: logger) }
+        let db = connection.sql(queryLogLevel: nil)
+        do {
+            try await db.raw("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").run()
+            let result = try await body(db)
+            try await db.raw("COMMIT").run()
+            return result
+        } catch let error as PSQLError {
+            _ = try? await db.raw("ROLLBACK").run()
+            throw Self.fault(error)
+        } catch {
+            _ = try? await db.raw("ROLLBACK").run()
+            throw error
+        }
     }
 
     func catalog() async throws -> [TableInfo] {

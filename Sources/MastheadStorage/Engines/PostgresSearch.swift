@@ -12,7 +12,12 @@ struct PostgresSearch: SearchIndex {
 
     func createSchema(_ db: any SQLDatabase) async throws {
         // unaccent is a trusted extension: the database's owner may create it.
-        try await db.raw("CREATE EXTENSION IF NOT EXISTS unaccent").run()
+        do {
+            try await db.raw("CREATE EXTENSION IF NOT EXISTS unaccent").run()
+        } catch {
+            throw MastheadError(
+                .storage, "cannot create PostgreSQL's unaccent extension, which search needs (\(PostgresEngine.describe(error))): make the Masthead user the database's owner, or have an administrator run CREATE EXTENSION unaccent in it")
+        }
         try await db.raw("""
             CREATE TABLE article_search (
                 id BIGINT PRIMARY KEY, title TEXT NOT NULL, summary TEXT NOT NULL, body TEXT NOT NULL, document TSVECTOR NOT NULL

@@ -118,6 +118,21 @@ final class SQLiteEngine: DatabaseEngine {
         try await body()
     }
 
+    /// One reader connection in one read transaction: WAL keeps its view fixed.
+    func withSnapshot<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await readers.withSession { db in
+            try await db.raw("BEGIN").run()
+            do {
+                let result = try await body(db)
+                try await db.raw("COMMIT").run()
+                return result
+            } catch {
+                try? await db.raw("ROLLBACK").run()
+                throw error
+            }
+        }
+    }
+
     func catalog() async throws -> [TableInfo] {
         let names = try await reader.raw("""
             SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name
