@@ -64,13 +64,14 @@ struct PostgresSearch: SearchIndex {
         "to_tsquery('simple', unaccent(\(bind: match)))"
     }
 
-    /// A `tsquery` text for one word, quoted (words hold only letters and digits).
-    private func term(_ word: String, prefix: Bool = false) -> String {
+    func term(_ word: String, prefix: Bool) -> String {
         "'\(word)'" + (prefix ? ":*" : "")
     }
 
-    /// How many articles match each of `matches`, counting no further than `limit`.
-    private func counts(_ db: any SQLDatabase, _ matches: [String], limit: Int) async throws -> [Int] {
+    let allOf = " & "
+    let anyOf = " | "
+
+    func counts(_ db: any SQLDatabase, _ matches: [String], limit: Int) async throws -> [Int] {
         guard !matches.isEmpty else { return [] }
         var select: SQLQueryString = "SELECT "
         for (index, match) in matches.enumerated() {
@@ -80,30 +81,6 @@ struct PostgresSearch: SearchIndex {
         }
         guard let row = try await db.raw(select).first() else { return matches.map { _ in 0 } }
         return try matches.indices.map { try row.decode(column: "c\(String($0))", as: Int.self) }
-    }
-
-    func plan(_ db: any SQLDatabase, text: String) async throws -> (match: String, ranked: Bool)? {
-        let words = SearchText.words(text)
-        guard let last = words.last else { return nil }
-        let exact = words.map { term($0) }.joined(separator: " & ")
-        let limit = SearchText.rankedMatchesLimit + 1
-        if last.count >= 2 {
-            // The last word is also the start of longer words when the index does not hold it as a word.
-            let withPrefix = (words.dropLast().map { term($0) } + [term(last, prefix: true)]).joined(separator: " & ")
-            let found = try await counts(db, [term(last), exact, withPrefix], limit: limit)
-            let match = found[0] == 0 ? withPrefix : exact
-            return (match, (found[0] == 0 ? found[2] : found[1]) <= SearchText.rankedMatchesLimit)
-        }
-        let found = try await counts(db, [exact], limit: limit)
-        return (exact, found[0] <= SearchText.rankedMatchesLimit)
-    }
-
-    func tellingWordsQuery(_ db: any SQLDatabase, text: String) async throws -> String? {
-        let words = SearchText.candidateTellingWords(text)
-        guard !words.isEmpty else { return nil }
-        let found = try await counts(db, words.map { term($0) }, limit: SearchText.tellingWordLimit + 1)
-        let telling = zip(words, found).filter { SearchText.isTelling(documentCount: $0.1) }.map { term($0.0) }
-        return telling.isEmpty ? nil : telling.joined(separator: " | ")
     }
 
     func search(

@@ -47,46 +47,30 @@ struct SQLiteSearch: SearchIndex {
         try await db.raw("CREATE VIRTUAL TABLE article_search_terms USING fts5vocab(article_search, 'row')").run()
     }
 
-    /// How many articles hold each of `words` (as the index spells them: lower case), read from
-    /// the index's vocabulary; a word the index does not hold counts 0.
-    private func documentCounts(_ db: any SQLDatabase, words: [String]) async throws -> [String: Int] {
-        guard !words.isEmpty else { return [:] }
-        var counts: [String: Int] = [:]
-        for row in try await db.raw("SELECT term, doc FROM article_search_terms WHERE term IN (\(binds: words))").all() {
-            counts[try row.decode(column: "term", as: String.self)] = try row.decode(column: "doc", as: Int.self)
-        }
-        return counts
+    func term(_ word: String, prefix: Bool) -> String {
+        "\"\(word)\"" + (prefix ? "*" : "")
     }
 
-    /// The FTS5 query: every word must match; the last word is a prefix when the index does not
-    /// hold it as a word, so "harb" finds "harbour" but "the" does not fan out to every word it begins.
-    func plan(_ db: any SQLDatabase, text: String) async throws -> (match: String, ranked: Bool)? {
-        let words = SearchText.words(text)
-        guard let last = words.last else { return nil }
-        var counts = try await documentCounts(db, words: words)
-        let prefixed = last.count >= 2 && counts[last] == nil
-        if prefixed {
-            counts[last] = try await db.raw("""
-                SELECT SUM(doc) AS n FROM article_search_terms WHERE term >= \(bind: last) AND term < \(bind: last + "\u{10FFFF}")
-                """).first()?.decode(column: "n", as: Int?.self) ?? 0
+    let allOf = " "
+    let anyOf = " OR "
+
+    func counts(_ db: any SQLDatabase, _ matches: [String], limit: Int) async throws -> [Int] {
+        guard !matches.isEmpty else { return [] }
+        var select: SQLQueryString = "SELECT "
+        for (index, match) in matches.enumerated() {
+            if index > 0 { select += ", " }
+            select += "(SELECT COUNT(*) FROM (SELECT rowid FROM article_search WHERE article_search MATCH \(bind: match) LIMIT \(bind: limit))) AS c\(unsafeRaw: String(index))"
         }
-        let match = words.enumerated().map { index, word in
-            "\"\(word)\"" + (index == words.count - 1 && prefixed ? "*" : "")
-        }.joined(separator: " ")
-        // An article matches only if it holds every word: the rarest word bounds the matches.
-        let fewest = words.map { counts[$0] ?? 0 }.min() ?? 0
-        return (match, fewest <= SearchText.rankedMatchesLimit)
+        guard let row = try await db.raw(select).first() else { return matches.map { _ in 0 } }
+        return try matches.indices.map { try row.decode(column: "c\(String($0))", as: Int.self) }
     }
 
-    /// An FTS5 query matching any of the telling words of `text` (a headline) — its words the
-    /// index holds in few articles — for "more like this"; nil when it has none.
-    func tellingWordsQuery(_ db: any SQLDatabase, text: String) async throws -> String? {
-        let words = SearchText.candidateTellingWords(text)
-        guard !words.isEmpty else { return nil }
-        let counts = try await documentCounts(db, words: words)
-        let telling = words.filter { SearchText.isTelling(documentCount: counts[$0] ?? 0) }
-        guard !telling.isEmpty else { return nil }
-        return telling.map { "\"\($0)\"" }.joined(separator: " OR ")
+    /// The stories matching `match` that `filter` lets through, for listing newest first a page
+    /// at a time: the listing index is walked and the index asked about each story until the page
+    /// is full, rather than every match gathered first (a common word is in most stories).
+    static func newestFirst(match: String, where filter: SQLQueryString) -> SQLQueryString {
+        " FROM article a WHERE " + filter
+            + " AND EXISTS (SELECT 1 FROM article_search WHERE article_search.rowid = a.id AND article_search MATCH \(bind: match))"
     }
 
     func search(
@@ -104,15 +88,15 @@ struct SQLiteSearch: SearchIndex {
                 """ + filter
             order = " ORDER BY bm25(article_search, 10.0, 4.0, 1.0), a.published_at DESC, a.id DESC"
         } else {
-            // `+a.id`: walk the listing index newest first and look each story up in the matches,
-            // rather than fetch every match and sort them all.
+            // Counting: every match at once (`+a.id` keeps the listing index out of it).
             matching = " FROM article a WHERE +a.id IN (SELECT rowid FROM article_search WHERE article_search MATCH \(bind: match)) AND " + filter
             order = " ORDER BY a.published_at DESC, a.id DESC"
         }
         let total = counted
             ? try await db.raw("SELECT COUNT(*) AS n FROM (SELECT a.id" + matching + " LIMIT \(bind: countLimit)) m").first()?.decode(column: "n", as: Int.self) ?? 0
             : 0
-        let ids = try await db.raw("SELECT a.id" + matching + order + " LIMIT \(bind: limit) OFFSET \(bind: offset)").all()
+        let listing = ranked ? matching : Self.newestFirst(match: match, where: filter)
+        let ids = try await db.raw("SELECT a.id" + listing + order + " LIMIT \(bind: limit) OFFSET \(bind: offset)").all()
             .map { try $0.decode(column: "id", as: Int64.self) }
         guard snippets, !ids.isEmpty else { return (ids.map { ($0, "") }, total) }
         var snippetByID: [Int64: String] = [:]

@@ -15,14 +15,14 @@ protocol SearchIndex: Sendable {
     func indexNew(_ db: any SQLDatabase, _ articles: [(id: Int64, title: String, summary: String, bodyHTML: String)]) async throws
     /// Takes an article out of the index.
     func remove(_ db: any SQLDatabase, id: Int64) async throws
-    /// How to search for what a reader typed: the engine's query (every word must match, the last
-    /// one also as the start of a longer word), and whether to rank by relevance (few matches) or
-    /// list the newest first (the rarest word is in more than ``SearchText/rankedMatchesLimit``
-    /// articles). Nil when nothing searchable was typed.
-    func plan(_ db: any SQLDatabase, text: String) async throws -> (match: String, ranked: Bool)?
-    /// A query matching any of the telling words of `text` (a headline) — its words the index
-    /// holds in few articles — for "more like this"; nil when it has none.
-    func tellingWordsQuery(_ db: any SQLDatabase, text: String) async throws -> String?
+    /// The engine's query for one word (letters and digits only), or for any word it begins.
+    func term(_ word: String, prefix: Bool) -> String
+    /// What joins terms in the engine's queries when all must match, and when any may.
+    var allOf: String { get }
+    var anyOf: String { get }
+    /// How many articles match each of `matches` (the engine's queries), counting no further
+    /// than `limit`: a common word costs no more than a rare one.
+    func counts(_ db: any SQLDatabase, _ matches: [String], limit: Int) async throws -> [Int]
     /// Matching article ids, best first (or newest first, when `ranked` is false), each with a
     /// snippet of its body (or dek) around the match when `snippets`, matches between
     /// ``SearchText/highlightStart`` and ``SearchText/highlightEnd``; and how many match in all
@@ -34,6 +34,33 @@ protocol SearchIndex: Sendable {
 }
 
 extension SearchIndex {
+    /// How to search for what a reader typed: the engine's query (every word must match; the last
+    /// one is also the start of longer words when the index does not hold it as a word, so "harb"
+    /// finds "harbour" but "the" does not fan out to every word it begins), and whether to rank
+    /// by relevance (few matches) or list the newest first (more than
+    /// ``SearchText/rankedMatchesLimit`` match). Nil when nothing searchable was typed.
+    func plan(_ db: any SQLDatabase, text: String) async throws -> (match: String, ranked: Bool)? {
+        let words = SearchText.words(text)
+        guard let last = words.last else { return nil }
+        let exact = words.map { term($0, prefix: false) }.joined(separator: allOf)
+        let limit = SearchText.rankedMatchesLimit + 1
+        guard last.count >= 2 else { return (exact, try await counts(db, [exact], limit: limit)[0] < limit) }
+        let found = try await counts(db, [term(last, prefix: false), exact], limit: limit)
+        if found[0] > 0 { return (exact, found[1] < limit) }
+        let prefixed = (words.dropLast().map { term($0, prefix: false) } + [term(last, prefix: true)]).joined(separator: allOf)
+        return (prefixed, try await counts(db, [prefixed], limit: limit)[0] < limit)
+    }
+
+    /// A query matching any of the telling words of `text` (a headline) — its words the index
+    /// holds in few articles — for "more like this"; nil when it has none.
+    func tellingWordsQuery(_ db: any SQLDatabase, text: String) async throws -> String? {
+        let words = SearchText.candidateTellingWords(text)
+        guard !words.isEmpty else { return nil }
+        let found = try await counts(db, words.map { term($0, prefix: false) }, limit: SearchText.tellingWordLimit + 1)
+        let telling = zip(words, found).filter { SearchText.isTelling(documentCount: $0.1) }.map { term($0.0, prefix: false) }
+        return telling.isEmpty ? nil : telling.joined(separator: anyOf)
+    }
+
     func index(_ db: any SQLDatabase, id: Int64, title: String, summary: String, bodyHTML: String) async throws {
         try await index(db, id: id, title: title, summary: summary, bodyHTML: bodyHTML, replacing: true)
     }
