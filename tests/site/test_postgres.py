@@ -79,9 +79,11 @@ def moved(tmp_path_factory):
     folder = tmp_path_factory.mktemp("sqlite-site")
     original = Instance(folder, database_url=None)
     original.start()
-    paths = article_paths(original)[:5]
-    pages = {path: original.get(path) for path in paths}
-    assert original.stop() == 0
+    try:
+        paths = article_paths(original)[:5]
+        pages = {path: original.get(path) for path in paths}
+    finally:
+        assert original.stop() == 0
     target = new_postgres_database()
     copied = db_copy(f"sqlite://{original.data}/masthead.sqlite", target)
     assert copied.returncode == 0, copied.stderr
@@ -97,12 +99,14 @@ def pair(moved, tmp_path_factory):
     """Two instances on the copied database, sharing the SQLite site's data folder (its media)."""
     original, _, target = moved
     instances = [Instance(tmp_path_factory.mktemp(name), database_url=target, data=original.data) for name in ("a", "b")]
-    for instance in instances:
-        instance.start()
-    yield instances
-    for instance in instances:
-        if instance.process.poll() is None:
-            assert instance.stop() == 0, instance.log_path.read_text()[-3000:]
+    try:
+        for instance in instances:
+            instance.start()
+        yield instances
+    finally:
+        for instance in instances:
+            if instance.process and instance.process.poll() is None:
+                assert instance.stop() == 0, instance.log_path.read_text()[-3000:]
 
 
 def api(instance, key, method, path, **kwargs):
