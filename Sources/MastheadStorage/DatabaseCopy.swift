@@ -44,6 +44,8 @@ public struct DatabaseCopy: Sendable {
             }
             let total = counted
             return try await targetEngine.write { db in
+                // Checked in the transaction that copies: nothing can slip in between.
+                try await Self.refuseUnlessEmpty(tables, db)
                 for table in Self.seeded where tables.contains(where: { $0.name == table }) {
                     try await db.raw("DELETE FROM \(ident: table)").run()
                 }
@@ -83,8 +85,7 @@ public struct DatabaseCopy: Sendable {
         return Table(name: table.name, rows: rows, checksum: Data(hash.finalize()).hexEncoded)
     }
 
-    /// The tables to copy, parents before children; refuses differing schemas and a target that
-    /// holds anything.
+    /// The tables to copy, parents before children; refuses differing schemas.
     func plan() async throws -> [TableInfo] {
         for (store, role) in [(source, "source"), (target, "target")] {
             let version = try await store.engine.reader.raw("SELECT MAX(version) AS v FROM schema_migration").first()?.decode(column: "v", as: Int?.self) ?? 0
@@ -109,15 +110,19 @@ public struct DatabaseCopy: Sendable {
         if let extra = from.first(where: { table in !to.contains { $0.name == table.name } }) {
             throw MastheadError(.storage, "the source database has a table the target lacks (\(extra.name)): is the source from a newer version of Masthead?")
         }
+        return try Self.parentsFirst(to)
+    }
+
+    /// Refuses a target whose tables (other than those migrations fill) hold any row, naming them.
+    static func refuseUnlessEmpty(_ tables: [TableInfo], _ db: any SQLDatabase) async throws {
         var holding: [String] = []
-        for table in to where !Self.seeded.contains(table.name) {
-            if try await target.engine.reader.raw("SELECT 1 AS one FROM \(ident: table.name) LIMIT 1").first() != nil { holding.append(table.name) }
+        for table in tables where !seeded.contains(table.name) {
+            if try await db.raw("SELECT 1 AS one FROM \(ident: table.name) LIMIT 1").first() != nil { holding.append(table.name) }
         }
         guard holding.isEmpty else {
             throw MastheadError(
                 .invalidInput, "the target database is not empty (\(holding.joined(separator: ", ")) hold rows); copy into a new, empty database")
         }
-        return try Self.parentsFirst(to)
     }
 
     /// `tables` ordered so that every table comes after the tables it references.

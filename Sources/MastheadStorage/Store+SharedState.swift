@@ -44,12 +44,15 @@ extension Store {
 
     /// Records a `kind` event of `client` at `at` unless it already has `limit` of them since
     /// `since` (no limit when nil); returns the events since `since`, this one included, or nil
-    /// when refused. Checked and recorded in one transaction, so instances never both get the
-    /// last one.
+    /// when refused. The client's earlier `kind` events, which no longer count, are forgotten.
+    /// Checked and recorded in one transaction, so instances never both get the last one.
     @discardableResult
     public func recordClientEvent(kind: String, client: String, at: Date = .now, since: Date, limit: Int? = nil, now: Date = .now) async throws -> [Date]? {
         try await engine.write { db in
-            try await db.raw("DELETE FROM client_event WHERE at < \(bind: now.addingTimeInterval(-Self.clientEventLifetime).epochSeconds)").run()
+            try await db.raw("""
+                DELETE FROM client_event WHERE (kind = \(bind: kind) AND client = \(bind: client) AND at < \(bind: since.epochSeconds))
+                  OR at < \(bind: now.addingTimeInterval(-Self.clientEventLifetime).epochSeconds)
+                """).run()
             let earlier = try await Self.clientEvents(kind: kind, client: client, since: since, in: db)
             if let limit, earlier.count >= limit { return nil }
             try await db.raw("""

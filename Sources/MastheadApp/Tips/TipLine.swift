@@ -87,10 +87,9 @@ public final class TipLine: Sendable {
     /// Counts one submission for the client; refuses past the limit for the clock hour. The client
     /// is kept only as a short keyed hash (``SiteKeys/clientName(_:purpose:now:)``) and the time
     /// only as the hour, so the record cannot be lined up with the tips themselves; earlier
-    /// hours' records are swept as tips come and hourly.
+    /// hours' records go as the client sends again, and hourly (``TipRetention``).
     func allow(client: String, now: Date = .now) async throws -> Bool {
         let hour = Self.hour(of: now)
-        try await store.sweepClientEvents(kind: Self.tipEvent, before: hour, now: now)
         return try await store.recordClientEvent(
             kind: Self.tipEvent, client: keys.clientName(client, purpose: "tips", now: now), at: hour,
             since: hour, limit: limits.perClientPerHour, now: now) != nil

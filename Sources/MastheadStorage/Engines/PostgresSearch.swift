@@ -71,16 +71,8 @@ struct PostgresSearch: SearchIndex {
     let allOf = " & "
     let anyOf = " | "
 
-    func counts(_ db: any SQLDatabase, _ matches: [String], limit: Int) async throws -> [Int] {
-        guard !matches.isEmpty else { return [] }
-        var select: SQLQueryString = "SELECT "
-        for (index, match) in matches.enumerated() {
-            if index > 0 { select += ", " }
-            select += "(SELECT COUNT(*) FROM (SELECT 1 FROM article_search WHERE document @@ " + query(match)
-                + " LIMIT \(bind: limit)) m) AS c\(unsafeRaw: String(index))"
-        }
-        guard let row = try await db.raw(select).first() else { return matches.map { _ in 0 } }
-        return try matches.indices.map { try row.decode(column: "c\(String($0))", as: Int.self) }
+    func ids(matching match: String) -> SQLQueryString {
+        "SELECT id FROM article_search WHERE document @@ " + query(match)
     }
 
     func search(
@@ -93,7 +85,7 @@ struct PostgresSearch: SearchIndex {
             matching = " FROM article_search s JOIN article a ON a.id = s.id WHERE s.document @@ " + query(match) + " AND " + filter
             order = " ORDER BY ts_rank(s.document, " + query(match) + ") DESC, a.published_at DESC, a.id DESC"
         } else {
-            matching = " FROM article a WHERE a.id IN (SELECT id FROM article_search WHERE document @@ " + query(match) + ") AND " + filter
+            matching = " FROM article a WHERE a.id IN (" + ids(matching: match) + ") AND " + filter
             order = " ORDER BY a.published_at DESC, a.id DESC"
         }
         let total = counted
@@ -112,10 +104,7 @@ struct PostgresSearch: SearchIndex {
         let headline: SQLQueryString = "ts_headline('simple', " + shielded("body") + ", " + query(match) + ", \(bind: options)) AS body_snippet, "
             + "ts_headline('simple', " + shielded("summary") + ", " + query(match) + ", \(bind: options)) AS summary_snippet"
         for row in try await db.raw("SELECT id, " + headline + " FROM article_search WHERE id IN (\(binds: ids))").all() {
-            let body = try row.decode(column: "body_snippet", as: String.self)
-            let summary = try row.decode(column: "summary_snippet", as: String.self)
-            let snippet = body.contains(SearchText.highlightStart) || !summary.contains(SearchText.highlightStart) ? body : summary
-            snippetByID[try row.decode(column: "id", as: Int64.self)] = snippet
+            snippetByID[try row.decode(column: "id", as: Int64.self)] = try SearchText.snippet(row)
                 .replacingOccurrences(of: Self.lessThan, with: "<").replacingOccurrences(of: Self.ampersand, with: "&")
         }
         return (ids.map { ($0, snippetByID[$0] ?? "") }, total)

@@ -54,15 +54,8 @@ struct SQLiteSearch: SearchIndex {
     let allOf = " "
     let anyOf = " OR "
 
-    func counts(_ db: any SQLDatabase, _ matches: [String], limit: Int) async throws -> [Int] {
-        guard !matches.isEmpty else { return [] }
-        var select: SQLQueryString = "SELECT "
-        for (index, match) in matches.enumerated() {
-            if index > 0 { select += ", " }
-            select += "(SELECT COUNT(*) FROM (SELECT rowid FROM article_search WHERE article_search MATCH \(bind: match) LIMIT \(bind: limit))) AS c\(unsafeRaw: String(index))"
-        }
-        guard let row = try await db.raw(select).first() else { return matches.map { _ in 0 } }
-        return try matches.indices.map { try row.decode(column: "c\(String($0))", as: Int.self) }
+    func ids(matching match: String) -> SQLQueryString {
+        "SELECT rowid FROM article_search WHERE article_search MATCH \(bind: match)"
     }
 
     /// The stories matching `match` that `filter` lets through, for listing newest first a page
@@ -89,7 +82,7 @@ struct SQLiteSearch: SearchIndex {
             order = " ORDER BY bm25(article_search, 10.0, 4.0, 1.0), a.published_at DESC, a.id DESC"
         } else {
             // Counting: every match at once (`+a.id` keeps the listing index out of it).
-            matching = " FROM article a WHERE +a.id IN (SELECT rowid FROM article_search WHERE article_search MATCH \(bind: match)) AND " + filter
+            matching = " FROM article a WHERE +a.id IN (" + ids(matching: match) + ") AND " + filter
             order = " ORDER BY a.published_at DESC, a.id DESC"
         }
         let total = counted
@@ -105,9 +98,7 @@ struct SQLiteSearch: SearchIndex {
                    snippet(article_search, 1, \(bind: SearchText.highlightStart), \(bind: SearchText.highlightEnd), '…', 24) AS summary_snippet
             FROM article_search WHERE article_search MATCH \(bind: match) AND rowid IN (\(binds: ids))
             """).all() {
-            let body = try row.decode(column: "body_snippet", as: String.self)
-            let summary = try row.decode(column: "summary_snippet", as: String.self)
-            snippetByID[try row.decode(column: "id", as: Int64.self)] = body.contains(SearchText.highlightStart) || !summary.contains(SearchText.highlightStart) ? body : summary
+            snippetByID[try row.decode(column: "id", as: Int64.self)] = try SearchText.snippet(row)
         }
         return (ids.map { ($0, snippetByID[$0] ?? "") }, total)
     }

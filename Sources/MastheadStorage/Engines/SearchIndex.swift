@@ -20,9 +20,8 @@ protocol SearchIndex: Sendable {
     /// What joins terms in the engine's queries when all must match, and when any may.
     var allOf: String { get }
     var anyOf: String { get }
-    /// How many articles match each of `matches` (the engine's queries), counting no further
-    /// than `limit`: a common word costs no more than a rare one.
-    func counts(_ db: any SQLDatabase, _ matches: [String], limit: Int) async throws -> [Int]
+    /// A query for the ids of the articles that `match` (the engine's query) finds.
+    func ids(matching match: String) -> SQLQueryString
     /// Matching article ids, best first (or newest first, when `ranked` is false), each with a
     /// snippet of its body (or dek) around the match when `snippets`, matches between
     /// ``SearchText/highlightStart`` and ``SearchText/highlightEnd``; and how many match in all
@@ -49,6 +48,19 @@ extension SearchIndex {
         if found[0] > 0 { return (exact, found[1] < limit) }
         let prefixed = (words.dropLast().map { term($0, prefix: false) } + [term(last, prefix: true)]).joined(separator: allOf)
         return (prefixed, try await counts(db, [prefixed], limit: limit)[0] < limit)
+    }
+
+    /// How many articles match each of `matches` (the engine's queries), in one statement,
+    /// counting no further than `limit`: a common word costs no more than a rare one.
+    func counts(_ db: any SQLDatabase, _ matches: [String], limit: Int) async throws -> [Int] {
+        guard !matches.isEmpty else { return [] }
+        var select: SQLQueryString = "SELECT "
+        for (index, match) in matches.enumerated() {
+            select += (index > 0 ? ", (SELECT COUNT(*) FROM (" : "(SELECT COUNT(*) FROM (") + ids(matching: match)
+                + " LIMIT \(bind: limit)) m) AS c\(unsafeRaw: String(index))"
+        }
+        guard let row = try await db.raw(select).first() else { return matches.map { _ in 0 } }
+        return try matches.indices.map { try row.decode(column: "c\(String($0))", as: Int.self) }
     }
 
     /// A query matching any of the telling words of `text` (a headline) — its words the index
@@ -87,6 +99,14 @@ enum SearchText {
     /// Marks around a match in a snippet (private-use characters, never in stored text).
     static let highlightStart = "\u{E000}"
     static let highlightEnd = "\u{E001}"
+
+    /// The snippet to show from a row with `body_snippet` and `summary_snippet`: the body's,
+    /// unless only the dek holds a match.
+    static func snippet(_ row: any SQLRow) throws -> String {
+        let body = try row.decode(column: "body_snippet", as: String.self)
+        let summary = try row.decode(column: "summary_snippet", as: String.self)
+        return body.contains(highlightStart) || !summary.contains(highlightStart) ? body : summary
+    }
 
     /// Beyond this many matching articles, a search lists the newest matches first: ranking every
     /// one of them would read each one's length from the index, and readers of a news site
