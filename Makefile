@@ -24,6 +24,9 @@ install: deps
 	$(SWIFT) build -c release --product masthead --scratch-path .build-release
 	scripts/install.sh $(PREFIX) .build-release/release/masthead
 
+# Every page the tests render is also rendered by swift-mustache and compared (see docs/themes.md).
+test test-swift test-site: export MASTHEAD_CHECK_TEMPLATES := 1
+
 test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build

@@ -104,6 +104,7 @@ let package = Package(
         .testTarget(name: "MastheadStorageTests", dependencies: ["MastheadStorage", "MastheadTesting"]),
         .testTarget(name: "MastheadFuzzingTests", dependencies: ["MastheadFuzzing"], resources: [.copy("Regressions")]),
         .testTarget(name: "MastheadImagingTests", dependencies: ["MastheadImaging", "MastheadTesting"]),
+        .testTarget(name: "MastheadRenderingTests", dependencies: ["MastheadRendering", .product(name: "Mustache", package: "swift-mustache")]),
         .testTarget(
             name: "MastheadTipsTests",
             dependencies: ["MastheadTips", "MastheadImaging", "MastheadTesting"],

@@ -21,7 +21,6 @@ public enum JSONText {
         case let number as Int64: out += String(number)
         case let number as Int32: out += String(number)
         case let number as Double: out += number.isFinite ? (number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : "\(number)") : "null"
-        case is NSNull: out += "null"
         case let object as [String: Any]:
             out += "{"
             for (index, key) in object.keys.sorted().enumerated() {
@@ -38,6 +37,8 @@ public enum JSONText {
                 write(element, into: &out, forScript: forScript)
             }
             out += "]"
+        // Last: asking whether a Swift dictionary or array `is NSNull` bridges it to Foundation first.
+        case is NSNull: out += "null"
         default:
             // An optional or another value: nil as null, anything else as its text.
             let mirror = Mirror(reflecting: value)

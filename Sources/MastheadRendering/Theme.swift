@@ -11,6 +11,10 @@ public struct Theme: Sendable {
     public static let requiredTemplates = ["layout", "home", "article", "list", "page", "error", "tips", "search", "consent", "tips-receipt", "tips-return"]
 
     private let library: MustacheLibrary
+    /// The same templates compiled; nil when the theme uses what only swift-mustache renders.
+    private let compiled: CompiledTemplates?
+    /// Why the theme is rendered by swift-mustache, when it is.
+    public let compileNote: String?
     /// The folder whose files are served under `/assets/`.
     public let assetsDirectory: String
     /// A short fingerprint of the assets, appended to their URLs so browsers can cache them for long.
@@ -33,16 +37,62 @@ public struct Theme: Sendable {
         for name in requiredTemplates where library.getTemplate(named: name) == nil {
             throw MastheadError(.configuration, "theme \(directory) lacks the template \(name).mustache", location: .init(field: "theme"))
         }
+        do {
+            compiled = try CompiledTemplates(sources: Self.sources(in: templates))
+            compileNote = nil
+        } catch {
+            compiled = nil
+            compileNote = "\(error)"
+        }
         assetsDirectory = directory + "/assets"
         assetsVersion = Self.fingerprint(ofFolder: assetsDirectory)
     }
 
+    /// With `MASTHEAD_CHECK_TEMPLATES=1` every page is also rendered by swift-mustache (and from its
+    /// view read by reflection), and a page that differs is an error naming the template and the
+    /// place: the test suites run this way.
+    static let checksAgainstMustache = ProcessInfo.processInfo.environment["MASTHEAD_CHECK_TEMPLATES"] == "1"
+
     /// The HTML of `view` through the template `name`.
     public func render(_ view: Any, template name: String) throws -> String {
-        guard let html = library.render(TemplateValues.tree(view) ?? view, withTemplate: name) else {
-            throw MastheadError(.configuration, "the theme has no template named \(name)")
+        let value = TemplateValue(reflecting: view) ?? .object([:])
+        guard let compiled else {
+            guard let html = library.render(value.mustacheValue, withTemplate: name) else { throw Self.noTemplate(name) }
+            return html
+        }
+        guard let html = compiled.render(value, template: name) else { throw Self.noTemplate(name) }
+        if Self.checksAgainstMustache {
+            // The same page by swift-mustache, and from the view read by reflection (which checks
+            // the views' own template values).
+            try Self.expectSame(library.render(value.mustacheValue, withTemplate: name), html, name, "swift-mustache")
+            let reflected = TemplateValue(reflecting: view, reflectingAll: true) ?? .object([:])
+            try Self.expectSame(compiled.render(reflected, template: name), html, name, "the view read by reflection")
         }
         return html
+    }
+
+    private static func expectSame(_ reference: String?, _ html: String, _ name: String, _ what: String) throws {
+        guard let reference, reference != html else { return }
+        let at = zip(reference, html).prefix { $0 == $1 }.count
+        throw MastheadError(
+            .configuration, "template \(name) renders differently from \(what) at character \(at): "
+                + "\(reference.dropFirst(max(0, at - 40)).prefix(80).debugDescription) != \(html.dropFirst(max(0, at - 40)).prefix(80).debugDescription)")
+    }
+
+    private static func noTemplate(_ name: String) -> MastheadError {
+        MastheadError(.configuration, "the theme has no template named \(name)")
+    }
+
+    /// Whether the theme's templates are compiled (else swift-mustache renders them).
+    public var isCompiled: Bool { compiled != nil }
+
+    /// Template name (its path under `templates/` without `.mustache`) → text, as swift-mustache names them.
+    static func sources(in folder: String) throws -> [String: String] {
+        var sources: [String: String] = [:]
+        for path in FileManager.default.subpaths(atPath: folder) ?? [] where path.hasSuffix(".mustache") {
+            sources[String(path.dropLast(".mustache".count))] = try String(contentsOfFile: folder + "/" + path, encoding: .utf8)
+        }
+        return sources
     }
 
     /// FNV-1a over the names, sizes and dates of the files in `folder`.
@@ -58,34 +108,5 @@ public struct Theme: Sendable {
             }
         }
         return String(hash, radix: 36)
-    }
-}
-
-/// A view as the templates read it: structs as dictionaries, optionals unwrapped (nil left out),
-/// arrays element by element. Made in one pass over the view, so that each `{{name}}` in a
-/// template is a dictionary lookup instead of a reflection over the whole struct (which the
-/// template engine would otherwise do for every name, at every level of the context stack).
-enum TemplateValues {
-    static func tree(_ value: Any) -> Any? {
-        switch value {
-        case is String, is Bool, is Int, is Int64, is Double: return value
-        default: break
-        }
-        let mirror = Mirror(reflecting: value)
-        switch mirror.displayStyle {
-        case .optional:
-            return mirror.children.first.flatMap { tree($0.value) }
-        case .struct, .class:
-            var fields: [String: Any] = [:]
-            fields.reserveCapacity(Int(mirror.children.count))
-            for child in mirror.children {
-                if let label = child.label, let field = tree(child.value) { fields[label] = field }
-            }
-            return fields
-        case .collection, .set:
-            return mirror.children.compactMap { tree($0.value) }
-        default:
-            return value
-        }
     }
 }

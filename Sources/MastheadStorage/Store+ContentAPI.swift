@@ -13,7 +13,7 @@ extension Store {
         let total = try await engine.reader.raw("SELECT COUNT(*) AS n FROM article a" + filter).first()?.decode(column: "n", as: Int.self) ?? 0
         let direction = orderNewestFirst ? "DESC" : "ASC"
         let rows = try await engine.reader.raw(
-            Self.articleSelect + filter + " ORDER BY a.published_at \(unsafeRaw: direction), a.id \(unsafeRaw: direction) LIMIT \(bind: limit) OFFSET \(bind: offset)"
+            Self.articleSelect() + filter + " ORDER BY a.published_at \(unsafeRaw: direction), a.id \(unsafeRaw: direction) LIMIT \(bind: limit) OFFSET \(bind: offset)"
         ).all()
         return (try await articles(from: rows), total)
     }

@@ -276,7 +276,7 @@ extension Store {
     /// The article that once had `slug` (before a rename), for redirecting old links.
     public func articleByOldSlug(_ slug: String) async throws -> Article? {
         guard let row = try await engine.reader.raw("SELECT article_id FROM article_old_slug WHERE slug = \(bind: slug)").first() else { return nil }
-        let rows = try await engine.reader.raw(Self.articleSelect + " WHERE a.id = \(bind: try row.decode(column: "article_id", as: Int64.self))").all()
+        let rows = try await engine.reader.raw(Self.articleSelect() + " WHERE a.id = \(bind: try row.decode(column: "article_id", as: Int64.self))").all()
         return try await articles(from: rows).first
     }
 
@@ -407,7 +407,7 @@ extension Store {
     /// The article a live preview token opens, in whatever state it is.
     public func articleForPreview(token: String, now: Date = .now) async throws -> Article? {
         let rows = try await engine.reader.raw(
-            Self.articleSelect + " WHERE a.preview_token_hash = \(bind: Self.hash(token)) AND a.preview_expires_at > \(bind: now.epochSeconds)"
+            Self.articleSelect() + " WHERE a.preview_token_hash = \(bind: Self.hash(token)) AND a.preview_expires_at > \(bind: now.epochSeconds)"
         ).all()
         return try await articles(from: rows).first
     }

@@ -23,13 +23,14 @@ extension Store {
 
     /// The article with `slug`, published or not; nil when there is none.
     public func article(slug: String) async throws -> Article? {
-        let rows = try await engine.reader.raw(Self.articleSelect + " WHERE a.slug = \(bind: slug)").all()
+        let rows = try await engine.reader.raw(Self.articleSelect() + " WHERE a.slug = \(bind: slug)").all()
         return try await articles(from: rows).first
     }
 
     /// Published articles matching `filter`, newest first, as readers may see them at `now`.
-    public func publishedArticles(_ filter: ArticleFilter = .init(), limit: Int, offset: Int = 0, now: Date = .now) async throws -> [Article] {
-        try await articles(ids: try await publishedIDs(filter, limit: limit, offset: offset, now: now))
+    /// Without `bodies` (a list of cards), `bodyHTML` is left empty and the bodies are never read.
+    public func publishedArticles(_ filter: ArticleFilter = .init(), limit: Int, offset: Int = 0, now: Date = .now, bodies: Bool = true) async throws -> [Article] {
+        try await articles(ids: try await publishedIDs(filter, limit: limit, offset: offset, now: now), bodies: bodies)
     }
 
     /// How many published articles match `filter` at `now`, counted in the list's own index.
@@ -76,16 +77,17 @@ extension Store {
         }
         let rows = try await engine.reader.raw(query).all()
         let pairs = try rows.map { (try $0.decode(column: "id", as: Int64.self), try $0.decode(column: "section_id", as: Int64.self)) }
-        let articles = Dictionary(uniqueKeysWithValues: try await self.articles(ids: pairs.map(\.0)).map { ($0.id, $0) })
+        let articles = Dictionary(uniqueKeysWithValues: try await self.articles(ids: pairs.map(\.0), bodies: false).map { ($0.id, $0) })
         var blocks: [Int64: [Article]] = [:]
         for (id, sectionID) in pairs { if let article = articles[id] { blocks[sectionID, default: []].append(article) } }
         return blocks
     }
 
-    /// The articles with `ids`, in that order (those that no longer exist left out).
-    func articles(ids: [Int64]) async throws -> [Article] {
+    /// The articles with `ids`, in that order (those that no longer exist left out); without
+    /// `bodies`, as cards: `bodyHTML` empty, and the bodies (most of an article's bytes) not read.
+    func articles(ids: [Int64], bodies: Bool = true) async throws -> [Article] {
         guard !ids.isEmpty else { return [] }
-        let rows = try await engine.reader.raw(Self.articleSelect + " WHERE a.id IN (\(binds: ids))").all()
+        let rows = try await engine.reader.raw(Self.articleSelect(bodies: bodies) + " WHERE a.id IN (\(binds: ids))").all()
         let byID = Dictionary(uniqueKeysWithValues: try await articles(from: rows).map { ($0.id, $0) })
         return ids.compactMap { byID[$0] }
     }
@@ -125,7 +127,7 @@ extension Store {
             let sameSection = try await publishedIDs(.init(sectionID: article.section.id, excludingID: article.id), limit: limit * 2, now: now)
             for id in sameSection where ids.count < limit && !ids.contains(id) { ids.append(id) }
         }
-        return try await articles(ids: ids)
+        return try await articles(ids: ids, bodies: false)
     }
 
     /// The earliest publication time after `now` (an article dated in the future), if any.
@@ -226,12 +228,14 @@ extension Store {
 
     // MARK: Row mapping
 
-    static let articleSelect: SQLQueryString = """
-        SELECT a.id, a.slug, a.title, a.summary, a.body_html, a.status, a.published_at, a.updated_at,
+    /// The columns ``articles(from:)`` reads; `body_html` only with `bodies`.
+    static func articleSelect(bodies: Bool = true) -> SQLQueryString {
+        """
+        SELECT a.id, a.slug, a.title, a.summary, a.status, a.published_at, a.updated_at,
                a.image_source, a.image_alt, a.image_caption, a.image_credit, a.image_width, a.image_height, a.image_placeholder,
                a.disclaimer, a.modified_at, a.seo_title, a.seo_description, a.canonical_url, s.id AS section_id, s.slug AS section_slug, s.name AS section_name
-        FROM article a JOIN section s ON s.id = a.section_id
-        """
+        """ + (bodies ? ", a.body_html" : "") + " FROM article a JOIN section s ON s.id = a.section_id"
+    }
 
     static func publishedWhere(_ filter: ArticleFilter, now: Date) -> SQLQueryString {
         " WHERE " + publishedCondition(filter, now: now)
@@ -299,7 +303,7 @@ extension Store {
                 slug: try row.decode(column: "slug", as: String.self),
                 title: try row.decode(column: "title", as: String.self),
                 summary: try row.decode(column: "summary", as: String.self),
-                bodyHTML: try row.decode(column: "body_html", as: String.self),
+                bodyHTML: row.contains(column: "body_html") ? try row.decode(column: "body_html", as: String.self) : "",
                 section: Section(
                     id: try row.decode(column: "section_id", as: Int64.self),
                     slug: try row.decode(column: "section_slug", as: String.self),

@@ -30,8 +30,9 @@ public struct SearchHit: Sendable {
 
 extension Store {
     /// Published articles matching `query`, best match first (newest first for words in thousands
-    /// of articles), and how many match in all (counted up to 10,000).
-    public func search(_ query: SearchQuery, limit: Int, offset: Int = 0, now: Date = .now) async throws -> (hits: [SearchHit], total: Int) {
+    /// of articles), and how many match in all (counted up to 10,000). Without `bodies` the hits'
+    /// `bodyHTML` is empty (a page of result cards has no use for it).
+    public func search(_ query: SearchQuery, limit: Int, offset: Int = 0, now: Date = .now, bodies: Bool = true) async throws -> (hits: [SearchHit], total: Int) {
         let reader = engine.reader
         let search = reader.searchIndex
         guard let plan = try await search.plan(reader, text: query.text) else { return ([], 0) }
@@ -48,7 +49,7 @@ extension Store {
         let (ids, total) = try await search.search(
             reader, match: plan.match, where: filter, limit: limit, offset: offset, ranked: plan.ranked)
         guard !ids.isEmpty else { return ([], total) }
-        let articles = Dictionary(uniqueKeysWithValues: try await articles(ids: ids.map(\.0)).map { ($0.id, $0) })
+        let articles = Dictionary(uniqueKeysWithValues: try await articles(ids: ids.map(\.0), bodies: bodies).map { ($0.id, $0) })
         let hits = ids.compactMap { id, snippet in
             articles[id].map { SearchHit(article: $0, snippetHTML: Self.markHighlights(snippet)) }
         }

@@ -141,7 +141,11 @@ struct NewsroomVisitor {
                     let html = String(buffer: response.body)
                     #expect(html.contains("<main id=\"main\""), "\(path)")
                     #expect(!html.contains("nil<") && !html.contains("Optional("), "\(path) shows a missing value as text")
+                    #expect(!html.contains("[&quot;"), "\(path) shows a list or dictionary as text")
                 }
+                // The revision page names who saved it, not the signed-in account's menu.
+                let revisionPage = String(buffer: try await visitor.get("/admin/articles/\(article.id)/revisions/\(revision.id)/").body)
+                #expect(revisionPage.contains("Saved by \(revision.userName) on"))
                 #expect(try await visitor.get("/admin/articles/99999/").status == .notFound)
             }
         }

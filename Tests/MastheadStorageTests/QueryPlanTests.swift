@@ -36,7 +36,7 @@ struct QueryPlanTests {
                 ("search for a common word, newest first", "SELECT a.id" + SQLiteSearch.newestFirst(
                     match: "\"harbour\"", where: Store.publishedCondition(.init(), now: now)) + " ORDER BY a.published_at DESC, a.id DESC LIMIT 10"),
                 ("count of a tag", "SELECT COUNT(*) FROM (" + Store.listQuery(.init(tagID: 1), now: now) + ")"),
-                ("article by slug", Store.articleSelect + " WHERE a.slug = 'story-1-about-the-harbour'"),
+                ("article by slug", Store.articleSelect() + " WHERE a.slug = 'story-1-about-the-harbour'"),
                 ("months for sitemaps", Store.monthsQuery(
                     [(now.addingTimeInterval(-86_400 * 30), now), (now.addingTimeInterval(-86_400 * 60), now.addingTimeInterval(-86_400 * 30))], now: now)),
                 ("first publication", "SELECT published_at FROM article WHERE status = 'published' AND published_at <= \(bind: now.epochSeconds) ORDER BY published_at ASC LIMIT 1"),

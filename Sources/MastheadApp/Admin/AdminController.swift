@@ -392,7 +392,7 @@ struct AdminController: Sendable {
         return AdminPages.render(
             newsroom, "revision", title: "Version \(revision.version) of “\(current.summary.title)”", context: context, request: request,
             values: [
-                "articleID": current.summary.id, "revisionID": revision.id, "user": revision.userName,
+                "articleID": current.summary.id, "revisionID": revision.id, "savedBy": revision.userName,
                 "date": AdminPages.date(revision.createdAt, timeZone), "kindLabel": Self.kindLabel(revision.kind),
                 "fieldChanges": fieldChanges, "bodyUnchanged": old.bodyMarkdown == new.bodyMarkdown,
                 "lines": lines.map { ["kind": $0.kind.rawValue, "marker": $0.kind.marker, "text": $0.text] },

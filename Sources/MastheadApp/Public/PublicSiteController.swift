@@ -60,7 +60,7 @@ struct PublicSiteController: Sendable {
         return try await cached(request) {
             let now = Date.now
             let sections = try await store.sections()
-            let recent = try await store.publishedArticles(limit: 7, now: now)
+            let recent = try await store.publishedArticles(limit: 7, now: now, bodies: false)
             // Section blocks repeat the latest stories where they belong, but never the lead.
             let newest = try await store.newestBySection(sections.map(\.id), limit: 3, excludingID: recent.first?.id, now: now)
             let blocks = sections.map { ($0, newest[$0.id] ?? []) }
@@ -175,7 +175,7 @@ struct PublicSiteController: Sendable {
             text: text, sectionSlug: value("section"), tagSlug: value("tag"), authorSlug: value("author"),
             from: day("from"), until: day("until").map { $0.addingTimeInterval(86_400) })
         let pageSize = Self.pageSize
-        let (hits, total) = try await store.search(query, limit: pageSize, offset: (page - 1) * pageSize)
+        let (hits, total) = try await store.search(query, limit: pageSize, offset: (page - 1) * pageSize, bodies: false)
         let view = views.searchPage(
             query: text, sectionSlug: query.sectionSlug, from: value("from") ?? "", until: value("until") ?? "",
             hits: hits.map { ($0.article, $0.snippetHTML) }, total: total, page: page, pageSize: pageSize,
@@ -217,7 +217,7 @@ struct PublicSiteController: Sendable {
         let total = try await store.countPublishedArticles(filter, now: now)
         let totalPages = max(1, (total + Self.pageSize - 1) / Self.pageSize)
         guard page <= totalPages else { throw HTTPError(.notFound) }
-        let articles = try await store.publishedArticles(filter, limit: Self.pageSize, offset: (page - 1) * Self.pageSize, now: now)
+        let articles = try await store.publishedArticles(filter, limit: Self.pageSize, offset: (page - 1) * Self.pageSize, now: now, bodies: false)
         var view = views.listPage(
             kind: kind, heading: heading, subheading: subheading, introHTML: introHTML, description: description,
             basePath: basePath, page: page, totalPages: totalPages, articles: articles,
