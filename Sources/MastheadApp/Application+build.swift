@@ -41,6 +41,11 @@ public struct Site: Sendable {
             try await StagedMedia.recover(store: store, mediaDirectory: configuration.mediaDirectory)
             let theme = try await Theme(directory: InstalledFiles.locate(configuration.themeDirectory))
             let adminTemplates = try await Theme(directory: InstalledFiles.locate(configuration.adminDirectory), requiredTemplates: Newsroom.templateNames)
+            for (name, loaded) in [("theme", theme), ("newsroom templates", adminTemplates)] {
+                if let note = loaded.compileNote {
+                    logger.notice("the \(name) use what the compiled templates leave out, so swift-mustache renders them (slower): \(note)")
+                }
+            }
             // The configured key; else the site's key file, so published image addresses stay
             // valid; else, for instances that share a secret, one derived from it; else a new file.
             let keyFolder = configuration.dataDirectory + "/keys"

@@ -5,6 +5,8 @@ import SQLKit
 struct Migration: Sendable {
     var version: Int
     var name: String
+    /// It drops and recreates a table others refer to (see ``DatabaseEngine/writeRebuildingTables(_:)``).
+    var rebuildsTables = false
     var apply: @Sendable (any SQLDatabase) async throws -> Void
 }
 
@@ -165,6 +167,10 @@ enum Migrations {
                 .run()
         }),
         Migration(version: 13, name: "state shared by instances", apply: createSharedStateTables),
+        // PostgreSQL keeps long values out of the row already (TOAST): only SQLite's layout changes.
+        Migration(version: 14, name: "article bodies last", rebuildsTables: true, apply: { db in
+            if db.dialect.name != PostgresSearch.dialectName { try await SQLiteEngine.moveArticleBodiesLast(db) }
+        }),
     ]
 
     /// Every list readers see (home, sections, tags, authors, their page N, feeds) is read from an

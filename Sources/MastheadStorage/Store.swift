@@ -51,7 +51,7 @@ public final class Store: Sendable {
         }
         var applied: [Int] = []
         for migration in Migrations.all {
-            let didApply = try await engine.write { db in
+            let apply: @Sendable (any SQLDatabase) async throws -> Bool = { db in
                 let done = try await db.raw("SELECT version FROM schema_migration WHERE version = \(bind: migration.version)").first()
                 guard done == nil else { return false }
                 try await migration.apply(db)
@@ -60,6 +60,7 @@ public final class Store: Sendable {
                 ).run()
                 return true
             }
+            let didApply = migration.rebuildsTables ? try await engine.writeRebuildingTables(apply) : try await engine.write(apply)
             if didApply {
                 logger.info("applied migration", metadata: ["masthead.migration.version": "\(migration.version)", "masthead.migration.name": "\(migration.name)"])
                 applied.append(migration.version)

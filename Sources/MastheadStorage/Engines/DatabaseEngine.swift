@@ -8,6 +8,9 @@ protocol DatabaseEngine: Sendable {
     var reader: any SQLDatabase { get }
     /// Runs `body` in one write transaction: committed if it returns, rolled back if it throws.
     func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+    /// Like ``write(_:)``, for a migration that drops and recreates a table others refer to:
+    /// dropping it must not delete what refers to it, and every reference must hold at the end.
+    func writeRebuildingTables<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     /// Runs `body` (migrations) while no other process connected to the database does the same.
     func withMigrationLock<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T
     /// Runs `body` with reads that all see the database as it was when it began.

@@ -83,6 +83,11 @@ final class PostgresEngine: DatabaseEngine {
         }
     }
 
+    /// PostgreSQL checks references when a transaction commits whatever it dropped on the way.
+    func writeRebuildingTables<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await write(body)
+    }
+
     /// How long a write waits for another transaction's locks (a long import) before giving up.
     static let lockTimeout = "30s"
 

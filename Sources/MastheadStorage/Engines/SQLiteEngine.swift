@@ -82,23 +82,86 @@ final class SQLiteEngine: DatabaseEngine {
     }
 
     func write<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await transaction(foreignKeysOff: false, body)
+    }
+
+    /// Foreign keys are turned off around the transaction (SQLite ignores the switch inside one),
+    /// so that dropping a table deletes nothing that refers to it, then checked in full before it
+    /// commits, as SQLite's documentation prescribes for changing a table's layout.
+    func writeRebuildingTables<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await transaction(foreignKeysOff: true) { db in
+            let result = try await body(db)
+            if let broken = try await db.raw("PRAGMA foreign_key_check").first() {
+                let table = (try? broken.decode(column: "table", as: String.self)) ?? "?"
+                throw MastheadError(.storage, "rebuilding tables left a row of \(table) referring to nothing; nothing was changed")
+            }
+            return result
+        }
+    }
+
+    private func transaction<T: Sendable>(foreignKeysOff: Bool, _ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         let writer = self.writer
         return try await writeLock.withLock {
-            // IMMEDIATE takes the write lock at once, so two processes never deadlock upgrading.
+            guard foreignKeysOff else { return try await self.transaction(writer, body) }
+            try await writer.raw("PRAGMA foreign_keys = OFF").run()
             do {
-                try await writer.raw("BEGIN IMMEDIATE").run()
-            } catch {
-                throw Self.fault(error) ?? error
-            }
-            do {
-                let result = try await body(writer)
-                try await writer.raw("COMMIT").run()
+                guard try await writer.raw("PRAGMA foreign_keys").first()?.decode(column: "foreign_keys", as: Int.self) == 0 else {
+                    throw MastheadError(.storage, "cannot turn foreign keys off to rebuild a table")
+                }
+                let result = try await self.transaction(writer, body)
+                try await writer.raw("PRAGMA foreign_keys = ON").run()
                 return result
             } catch {
-                do { try await writer.raw("ROLLBACK").run() } catch { self.logger.error("rollback failed: \(error)") }
-                throw Self.fault(error) ?? error
+                try? await writer.raw("PRAGMA foreign_keys = ON").run()
+                throw error
             }
         }
+    }
+
+    private func transaction<T: Sendable>(_ writer: any SQLDatabase, _ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        // IMMEDIATE takes the write lock at once, so two processes never deadlock upgrading.
+        do {
+            try await writer.raw("BEGIN IMMEDIATE").run()
+        } catch {
+            throw Self.fault(error) ?? error
+        }
+        do {
+            let result = try await body(writer)
+            try await writer.raw("COMMIT").run()
+            return result
+        } catch {
+            do { try await writer.raw("ROLLBACK").run() } catch { self.logger.error("rollback failed: \(error)") }
+            throw Self.fault(error) ?? error
+        }
+    }
+
+    /// Rewrites `article` with its bodies as the last columns. SQLite keeps a row's first bytes in
+    /// the table's page and the rest in a chain of overflow pages, and reads a column by walking
+    /// the chain up to it: with the bodies in the middle, reading a story's section or date (for
+    /// related stories, lists) read its whole body first. Rowids, indexes and references stay.
+    static func moveArticleBodiesLast(_ db: any SQLDatabase) async throws {
+        let columns = """
+            id, slug, title, summary, section_id, status, published_at, updated_at, modified_at, created_at, version, disclaimer,
+            image_source, image_alt, image_caption, image_credit, image_width, image_height, seo_title, seo_description, canonical_url,
+            created_by, modified_by, preview_token_hash, preview_expires_at, image_placeholder, body_html, body_markdown
+            """
+        let indexes = try await db.raw("SELECT sql FROM sqlite_master WHERE tbl_name = 'article' AND type IN ('index', 'trigger') AND sql IS NOT NULL")
+            .all().map { try $0.decode(column: "sql", as: String.self) }
+        try await db.raw("""
+            CREATE TABLE article_rebuilt ("id" INTEGER PRIMARY KEY, "slug" TEXT NOT NULL UNIQUE, "title" TEXT NOT NULL,
+              "summary" TEXT NOT NULL DEFAULT '', "section_id" INTEGER NOT NULL REFERENCES "section" ("id"), "status" TEXT NOT NULL,
+              "published_at" INTEGER NOT NULL, "updated_at" INTEGER, "modified_at" INTEGER NOT NULL, "created_at" INTEGER NOT NULL,
+              "version" INTEGER NOT NULL DEFAULT 1, "disclaimer" INTEGER NOT NULL DEFAULT 0, "image_source" TEXT,
+              "image_alt" TEXT NOT NULL DEFAULT '', "image_caption" TEXT NOT NULL DEFAULT '', "image_credit" TEXT NOT NULL DEFAULT '',
+              "image_width" INTEGER, "image_height" INTEGER, "seo_title" TEXT NOT NULL DEFAULT '', "seo_description" TEXT NOT NULL DEFAULT '',
+              "canonical_url" TEXT NOT NULL DEFAULT '', "created_by" INTEGER REFERENCES "user_account" ("id") ON DELETE SET NULL,
+              "modified_by" INTEGER REFERENCES "user_account" ("id") ON DELETE SET NULL, "preview_token_hash" TEXT,
+              "preview_expires_at" INTEGER, "image_placeholder" TEXT, "body_html" TEXT NOT NULL, "body_markdown" TEXT NOT NULL)
+            """).run()
+        try await db.raw("INSERT INTO article_rebuilt (\(unsafeRaw: columns)) SELECT \(unsafeRaw: columns) FROM article").run()
+        try await db.raw("DROP TABLE article").run()
+        try await db.raw("ALTER TABLE article_rebuilt RENAME TO article").run()
+        for sql in indexes { try await db.raw("\(unsafeRaw: sql)").run() }
     }
 
     /// SQLite's own words for a full disk or a read-only database, as the store's clear errors.
