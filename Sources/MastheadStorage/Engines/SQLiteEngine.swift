@@ -16,7 +16,7 @@ import Synchronization
 /// SQLite-specific SQL lives here and nowhere else.
 final class SQLiteEngine: DatabaseEngine {
     private let writerConnection: SQLiteConnection
-    private let readerConnections: [SQLiteConnection]
+    private let readerConnections: [SQLiteReadConnection]
     private let threads: NIOThreadPool
     private let writeLock = AsyncLock()
     private let logger: Logger
@@ -26,14 +26,14 @@ final class SQLiteEngine: DatabaseEngine {
     /// Reads go to whichever reader connection is free.
     var reader: any SQLDatabase { readers }
 
-    private init(writer: SQLiteConnection, readers: [SQLiteConnection], threads: NIOThreadPool, logger: Logger) {
+    private init(writer: SQLiteConnection, readers: [SQLiteReadConnection], threads: NIOThreadPool, logger: Logger) {
         self.writerConnection = writer
         self.readerConnections = readers
         self.threads = threads
         self.logger = logger
         // Queries are never logged: their bound values hold tokens, secrets and readers' searches.
         self.writer = writer.sql(encoder: .init(), decoder: .init(), queryLogLevel: nil)
-        self.readers = ReaderPool(readers.map { $0.sql(encoder: .init(), decoder: .init(), queryLogLevel: nil) })
+        self.readers = ReaderPool(readers)
     }
 
     /// Opens (creating if needed) the database file at `path`, and its folder.
@@ -50,13 +50,14 @@ final class SQLiteEngine: DatabaseEngine {
         let threads = NIOThreadPool(numberOfThreads: readerCount + 1)
         threads.start()
         let writer: SQLiteConnection
-        var readers: [SQLiteConnection] = []
+        var readers: [SQLiteReadConnection] = []
         do {
             writer = try await SQLiteConnection.open(storage: .file(path: path), threadPool: threads, logger: connectionLogger, on: MultiThreadedEventLoopGroup.singleton.any())
             for _ in 0..<readerCount {
-                readers.append(try await SQLiteConnection.open(storage: .file(path: path), threadPool: threads, logger: connectionLogger, on: MultiThreadedEventLoopGroup.singleton.any()))
+                readers.append(try await SQLiteReadConnection.open(path: path, threads: threads, logger: connectionLogger))
             }
         } catch {
+            for reader in readers { await reader.close() }
             try? await threads.shutdownGracefully()
             throw MastheadError(.storage, "cannot open the SQLite database \(path): \(error)")
         }
@@ -227,9 +228,8 @@ final class SQLiteEngine: DatabaseEngine {
     func continueIdentities(_ db: any SQLDatabase, tables: [TableInfo]) async throws {}
 
     func close() async {
-        for connection in [writerConnection] + readerConnections {
-            do { try await connection.close() } catch { logger.warning("closing SQLite connection: \(error)") }
-        }
+        do { try await writerConnection.close() } catch { logger.warning("closing SQLite connection: \(error)") }
+        for connection in readerConnections { await connection.close() }
         try? await threads.shutdownGracefully()
     }
 }
