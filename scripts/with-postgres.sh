@@ -24,7 +24,7 @@ if [ ! -f "$dir/PG_VERSION" ]; then
   as_owner "$bin/initdb" -D "$dir" -U masthead --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir.initdb.log" 2>&1 \
     || { cat "$dir.initdb.log" >&2; exit 1; }
 fi
-options="-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+options="-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=600"
 if ! as_owner "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
   as_owner "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 -o "$options" start >/dev/null \
     || { tail -20 "$dir/server.log" >&2; exit 1; }

@@ -1,6 +1,7 @@
 import Foundation
 import MastheadCore
 import SQLKit
+import Synchronization
 
 /// One published article as sitemaps list it.
 public struct ArticleStamp: Sendable, Equatable {
@@ -27,12 +28,71 @@ public struct MonthStamp: Sendable, Equatable {
     public var lastModified: Date
 }
 
+/// The count and newest change of each month that has ended, kept between sitemap requests:
+/// those cannot gain a story by the passing of time (one dated in the future is in a later
+/// month), only by a write, and every write to a published story names its month in the record
+/// of content changes. The summaries follow that record, as page caches do, so a publish makes
+/// the index read one month again, not all of them.
+final class MonthSummaries: Sendable {
+    struct Summary: Sendable {
+        var count: Int
+        var lastModified: Int64
+    }
+
+    private let state = Mutex<(version: Int64, months: [String: Summary])>((0, [:]))
+
+    /// Forgets the months that changed after the summaries' content version, up to `version`;
+    /// returns the content version the summaries are now at.
+    func catchUp(to version: Int64, store: Store) async throws -> Int64 {
+        let known = state.withLock { $0.version }
+        guard known != version else { return known }
+        let changes = try await store.contentChanges(after: known)
+        return state.withLock { state in
+            guard state.version == known else { return state.version }   // another request caught up meanwhile
+            if let keys = changes.keys {
+                for key in keys where key.hasPrefix("month ") { state.months[String(key.dropFirst(6))] = nil }
+            } else {
+                state.months = [:]
+            }
+            state.version = changes.version
+            return state.version
+        }
+    }
+
+    func summary(_ month: String) -> Summary? { state.withLock { $0.months[month] } }
+
+    /// Keeps `summaries`, counted after catching up to `version`, unless the summaries moved on
+    /// since (a change read meanwhile may have made them stale).
+    func remember(_ summaries: [String: Summary], countedAt version: Int64) {
+        state.withLock { state in
+            guard state.version == version else { return }
+            state.months.merge(summaries) { _, new in new }
+        }
+    }
+
+    /// The month (UTC) that contains `date`: its name (`2026-11`), first moment and the next month's.
+    static func month(containing date: Date) -> (name: String, start: Date, end: Date) {
+        let start = calendar.dateInterval(of: .month, for: date)?.start ?? date
+        let end = calendar.date(byAdding: .month, value: 1, to: start) ?? start
+        let parts = calendar.dateComponents([.year, .month], from: start)
+        return (String(format: "%04d-%02d", parts.year ?? 0, parts.month ?? 0), start, end)
+    }
+
+    static let calendar: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = .gmt
+        return calendar
+    }()
+}
+
 extension Store {
     /// The months (UTC) that have published articles at `now`, newest first, with how many and
     /// their newest change. The first and last publication times come from the ends of the listing
     /// index; each month is then a range of that index (which holds `modified_at` too), counted
-    /// without reading an article row or working out a date per article.
+    /// without reading an article row or working out a date per article. Months that have ended
+    /// are counted once and kept (``MonthSummaries``) until a write changes one of their stories.
     public func publishedMonths(now: Date = .now) async throws -> [MonthStamp] {
+        let version = try await monthSummaries.catchUp(to: try await contentVersion(), store: self)
         let time = now.epochSeconds
         // Two ends of the index, each one step (MIN and MAX in one SELECT would scan it).
         guard let bounds = try await engine.reader.raw("""
@@ -45,29 +105,35 @@ extension Store {
             let first = try bounds.decode(column: "first", as: Int64?.self),
             let last = try bounds.decode(column: "last", as: Int64?.self)
         else { return [] }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = .gmt
         var months: [(name: String, start: Date, end: Date)] = []
-        var start = calendar.dateInterval(of: .month, for: Date(epochSeconds: last))?.start ?? Date(epochSeconds: last)
+        var start = MonthSummaries.month(containing: Date(epochSeconds: last)).start
         while true {
-            guard let end = calendar.date(byAdding: .month, value: 1, to: start) else { break }
-            let parts = calendar.dateComponents([.year, .month], from: start)
-            months.append((String(format: "%04d-%02d", parts.year ?? 0, parts.month ?? 0), start, end))
-            guard start.epochSeconds > first, let previous = calendar.date(byAdding: .month, value: -1, to: start) else { break }
+            let month = MonthSummaries.month(containing: start)
+            months.append(month)
+            guard start.epochSeconds > first, let previous = MonthSummaries.calendar.date(byAdding: .month, value: -1, to: start) else { break }
             start = previous
         }
-        // A few hundred months at a time: a story dated in year 1 would otherwise ask for more
-        // bound values than SQLite takes in one statement.
-        var rows: [(offset: Int, row: any SQLRow)] = []
-        for chunk in stride(from: 0, to: months.count, by: 500) {
-            let part = months[chunk..<min(chunk + 500, months.count)].map { ($0.start, $0.end) }
-            rows += try await engine.reader.raw(Self.monthsQuery(part, now: now)).all().map { (chunk, $0) }
+        // Months not summarised yet (and the current one, which time alone can add to), a few
+        // hundred at a time: a story dated in year 1 would otherwise ask for more bound values
+        // than SQLite takes in one statement.
+        let unknown = months.filter { $0.end > now || monthSummaries.summary($0.name) == nil }
+        var counted: [String: MonthSummaries.Summary] = [:]
+        for chunk in stride(from: 0, to: unknown.count, by: 500) {
+            let part = Array(unknown[chunk..<min(chunk + 500, unknown.count)])
+            for row in try await engine.reader.raw(Self.monthsQuery(part.map { ($0.start, $0.end) }, now: now)).all() {
+                counted[part[try row.decode(column: "month", as: Int.self)].name] = MonthSummaries.Summary(
+                    count: try row.decode(column: "n", as: Int.self), lastModified: try row.decode(column: "last_modified", as: Int64.self))
+            }
         }
-        return try rows.map { offset, row in
-            let month = months[offset + (try row.decode(column: "month", as: Int.self))]
+        // Ended months are kept, those without a story too (as a count of 0); not when asked about
+        // another time than the present, whose months may hold what is not out yet.
+        if abs(now.timeIntervalSinceNow) < 60 { monthSummaries.remember(
+            Dictionary(uniqueKeysWithValues: unknown.filter { $0.end <= now }.map { ($0.name, counted[$0.name] ?? .init(count: 0, lastModified: 0)) }),
+            countedAt: version) }
+        return months.compactMap { month in
+            guard let summary = counted[month.name] ?? monthSummaries.summary(month.name), summary.count > 0 else { return nil }
             return MonthStamp(
-                month: month.name, count: try row.decode(column: "n", as: Int.self), start: month.start, end: month.end,
-                lastModified: Date(epochSeconds: try row.decode(column: "last_modified", as: Int64.self)))
+                month: month.name, count: summary.count, start: month.start, end: month.end, lastModified: Date(epochSeconds: summary.lastModified))
         }
     }
 

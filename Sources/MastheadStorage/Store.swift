@@ -10,6 +10,8 @@ import SQLKit
 public final class Store: Sendable {
     let engine: any DatabaseEngine
     let logger: Logger
+    /// What each finished month holds, for the sitemap index (see ``publishedMonths(now:)``).
+    let monthSummaries = MonthSummaries()
 
     private init(engine: any DatabaseEngine, logger: Logger) {
         self.engine = engine
@@ -143,8 +145,9 @@ public final class Store: Sendable {
     static func notePagesShowing(articleID: Int64, in db: any SQLDatabase, _ stale: StalePages) async throws {
         guard !stale.isEverything else { return }
         guard let row = try await db.raw("""
-            SELECT a.slug, a.status, s.slug AS section_slug FROM article a JOIN section s ON s.id = a.section_id WHERE a.id = \(bind: articleID)
+            SELECT a.slug, a.status, a.published_at, s.slug AS section_slug FROM article a JOIN section s ON s.id = a.section_id WHERE a.id = \(bind: articleID)
             """).first(), try row.decode(column: "status", as: String.self) == ArticleStatus.published.rawValue else { return }
+        stale.month(MonthSummaries.month(containing: Date(epochSeconds: try row.decode(column: "published_at", as: Int64.self))).name)
         let section = try row.decode(column: "section_slug", as: String.self)
         stale.page("/\(section)/\(try row.decode(column: "slug", as: String.self))/")
         stale.list("/")
@@ -171,6 +174,8 @@ public final class StalePages: @unchecked Sendable {
     func page(_ path: String) { add("page " + path) }
     func list(_ path: String) { add("list " + path) }
     func sitemaps() { add("sitemaps") }
+    /// The month (`2026-11`) of a published story that changed, for the sitemap index's summaries.
+    func month(_ name: String) { add("month " + name) }
 
     private func add(_ key: String) {
         if !keys.contains(Self.all) { keys.insert(key) }
@@ -186,6 +191,7 @@ public final class StalePages: @unchecked Sendable {
             return rest.isEmpty || rest.hasPrefix("page/") || rest.hasPrefix("feed/") || rest == "feed"
         }
         if key == "sitemaps" { return path == "/sitemap.xml" || path.hasPrefix("/sitemaps/") }
+        if key.hasPrefix("month ") { return false }   // for ``MonthSummaries``; "sitemaps" names the pages
         return key == all
     }
 }
