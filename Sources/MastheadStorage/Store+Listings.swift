@@ -17,6 +17,12 @@ public struct ListingStamp: Sendable, Equatable {
     public var lastModified: Date
 }
 
+/// How many tags (or authors) have published stories, and the newest publication among them.
+public struct ListingCount: Sendable, Equatable {
+    public var count: Int
+    public var lastModified: Date?
+}
+
 /// One month of published articles, as the sitemap index lists it.
 public struct MonthStamp: Sendable, Equatable {
     /// `2026-11`.
@@ -71,18 +77,45 @@ final class MonthSummaries: Sendable {
     }
 
     /// The month (UTC) that contains `date`: its name (`2026-11`), first moment and the next month's.
+    /// Worked out with whole numbers (Foundation's calendar costs more than the query it serves).
     static func month(containing date: Date) -> (name: String, start: Date, end: Date) {
-        let start = calendar.dateInterval(of: .month, for: date)?.start ?? date
-        let end = calendar.date(byAdding: .month, value: 1, to: start) ?? start
-        let parts = calendar.dateComponents([.year, .month], from: start)
-        return (String(format: "%04d-%02d", parts.year ?? 0, parts.month ?? 0), start, end)
+        let days = Int64((date.timeIntervalSince1970 / 86_400).rounded(.down))
+        let (year, month) = civil(days)
+        let next = month == 12 ? (year + 1, 1) : (year, month + 1)
+        return (monthName(year, month), Date(epochSeconds: firstDay(year, month) * 86_400), Date(epochSeconds: firstDay(next.0, next.1) * 86_400))
     }
 
-    static let calendar: Calendar = {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = .gmt
-        return calendar
-    }()
+    /// The month before the one that begins at `start`.
+    static func month(before start: Date) -> (name: String, start: Date, end: Date) {
+        month(containing: start.addingTimeInterval(-86_400))
+    }
+
+    private static func monthName(_ year: Int64, _ month: Int64) -> String {
+        let digits = String(year)
+        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits + (month < 10 ? "-0" : "-") + String(month)
+    }
+
+    /// Year and month of a day counted from 1970-01-01 (proleptic Gregorian; Howard Hinnant's algorithm).
+    private static func civil(_ days: Int64) -> (year: Int64, month: Int64) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let shifted = (5 * dayOfYear + 2) / 153
+        let month = shifted < 10 ? shifted + 3 : shifted - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month)
+    }
+
+    /// The day (from 1970-01-01) a month begins.
+    private static func firstDay(_ year: Int64, _ month: Int64) -> Int64 {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
 }
 
 extension Store {
@@ -106,12 +139,11 @@ extension Store {
             let last = try bounds.decode(column: "last", as: Int64?.self)
         else { return [] }
         var months: [(name: String, start: Date, end: Date)] = []
-        var start = MonthSummaries.month(containing: Date(epochSeconds: last)).start
+        var month = MonthSummaries.month(containing: Date(epochSeconds: last))
         while true {
-            let month = MonthSummaries.month(containing: start)
             months.append(month)
-            guard start.epochSeconds > first, let previous = MonthSummaries.calendar.date(byAdding: .month, value: -1, to: start) else { break }
-            start = previous
+            guard month.start.epochSeconds > first else { break }
+            month = MonthSummaries.month(before: month.start)
         }
         // Months not summarised yet (and the current one, which time alone can add to), a few
         // hundred at a time: a story dated in year 1 would otherwise ask for more bound values
@@ -176,6 +208,10 @@ extension Store {
     /// Sections, tags and authors that have published articles, with their newest publication,
     /// each read from its listing index.
     public func listingStamps(now: Date = .now) async throws -> (sections: [ListingStamp], tags: [ListingStamp], authors: [ListingStamp]) {
+        try await listingStamps(now: now, tagsAndAuthors: true)
+    }
+
+    private func listingStamps(now: Date, tagsAndAuthors: Bool) async throws -> (sections: [ListingStamp], tags: [ListingStamp], authors: [ListingStamp]) {
         func stamps(_ query: SQLQueryString, prefix: String) async throws -> [ListingStamp] {
             try await engine.reader.raw(query).all().compactMap { row in
                 guard let last = try row.decode(column: "last_modified", as: Int64?.self) else { return nil }
@@ -189,17 +225,39 @@ extension Store {
                   WHERE a.status = 'published' AND a.section_id = s.id AND a.published_at <= \(bind: time)) AS last_modified
                 FROM section s ORDER BY s.position, s.id
                 """, prefix: "/"),
-            try await stamps("""
+            !tagsAndAuthors ? [] : try await stamps("""
                 SELECT g.slug, (SELECT MAX(t.listed_at) FROM article_tag t
                   WHERE t.tag_id = g.id AND t.listed_at IS NOT NULL AND t.listed_at <= \(bind: time)) AS last_modified
                 FROM tag g ORDER BY g.slug
                 """, prefix: "/tag/"),
-            try await stamps("""
+            !tagsAndAuthors ? [] : try await stamps("""
                 SELECT u.slug, (SELECT MAX(w.listed_at) FROM article_author w
                   WHERE w.author_id = u.id AND w.listed_at IS NOT NULL AND w.listed_at <= \(bind: time)) AS last_modified
                 FROM author u ORDER BY u.slug
                 """, prefix: "/author/")
         )
+    }
+
+    /// What the sitemap index says of the listing pages, without reading each one: the sections
+    /// with their newest publication, and how many tags and authors have published stories with
+    /// the newest publication among them (the newest tagged, or bylined, story's).
+    public func listingSummary(now: Date = .now) async throws -> (sections: [ListingStamp], tags: ListingCount, authors: ListingCount) {
+        let time = now.epochSeconds
+        func count(_ table: String, _ key: String, _ owners: String) async throws -> ListingCount {
+            let row = try await engine.reader.raw("""
+                SELECT
+                  (SELECT COUNT(*) FROM \(unsafeRaw: owners) o WHERE EXISTS (
+                     SELECT 1 FROM \(unsafeRaw: table) l WHERE l.\(unsafeRaw: key) = o.id AND l.listed_at IS NOT NULL AND l.listed_at <= \(bind: time))) AS n,
+                  (SELECT a.published_at FROM article a WHERE a.status = 'published' AND a.published_at <= \(bind: time)
+                     AND EXISTS (SELECT 1 FROM \(unsafeRaw: table) l WHERE l.article_id = a.id)
+                   ORDER BY a.published_at DESC, a.id DESC LIMIT 1) AS newest
+                """).first()
+            return ListingCount(
+                count: try row?.decode(column: "n", as: Int.self) ?? 0,
+                lastModified: try row?.decode(column: "newest", as: Int64?.self).map(Date.init(epochSeconds:)))
+        }
+        return (try await listingStamps(now: now, tagsAndAuthors: false).sections,
+                try await count("article_tag", "tag_id", "tag"), try await count("article_author", "author_id", "author"))
     }
 
     /// Standing pages with their last change.

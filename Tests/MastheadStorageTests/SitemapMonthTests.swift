@@ -1,10 +1,34 @@
 import Foundation
 import MastheadCore
-import MastheadStorage
+@testable import MastheadStorage
 import MastheadTesting
 import Testing
 
 @Suite struct SitemapMonthTests {
+    /// Months are worked out with whole numbers: the calendar's from 1583 on (Foundation's
+    /// Gregorian calendar turns Julian before October 1582; ISO 8601 dates, and these months, do not).
+    @Test func monthsAreTheCalendarsInUTC() {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = .gmt
+        let gregorian = -12_212_553_600.0   // 1583-01-01
+        var dates = [-62_135_596_800.0, -2_208_988_800, -1, 0, 951_782_400, 951_868_799, 1_709_251_199, 1_709_251_200, 4_102_444_799, 253_402_300_799]
+        for _ in 0..<2_000 { dates.append(Double(Int64.random(in: -62_135_596_800...253_402_300_799))) }
+        for seconds in dates {
+            let date = Date(timeIntervalSince1970: seconds)
+            let month = MonthSummaries.month(containing: date)
+            #expect(month.start <= date && date < month.end, "\(date)")
+            #expect(MonthSummaries.month(containing: month.end).start == month.end, "\(date)")
+            #expect(MonthSummaries.month(before: month.start).end == month.start, "\(date)")
+            guard seconds >= gregorian else { continue }
+            let start = calendar.dateInterval(of: .month, for: date)!.start
+            let parts = calendar.dateComponents([.year, .month], from: start)
+            #expect(month.start == start, "\(date)")
+            #expect(month.end == calendar.date(byAdding: .month, value: 1, to: start), "\(date)")
+            #expect(month.name == String(format: "%04d-%02d", parts.year!, parts.month!), "\(date)")
+        }
+        #expect(MonthSummaries.month(containing: Date(timeIntervalSince1970: -62_135_596_800)).name == "0001-01")
+    }
+
     /// Ended months are counted once and kept; every write to one of their stories shows at once.
     @Test func theMonthsFollowEveryWriteToAnEndedMonth() async throws {
         try await withTestSite { test in

@@ -39,7 +39,7 @@ struct SitemapsController: Sendable {
 
     private func index() async throws -> String {
         let months = try await store.publishedMonths()
-        let listings = try await store.listingStamps()
+        let listings = try await store.listingSummary()
         let pages = try await store.pageStamps()
         var entries: [(String, Date?)] = []
         for month in months {
@@ -49,8 +49,16 @@ struct SitemapsController: Sendable {
         }
         entries.append(("news.xml", months.first?.lastModified))
         if !listings.sections.isEmpty { entries.append(("sections.xml", listings.sections.map(\.lastModified).max())) }
-        for (index, chunk) in listings.tags.chunked(maxURLs).enumerated() { entries.append((Self.name("tags", index), chunk.map(\.lastModified).max())) }
-        for (index, chunk) in listings.authors.chunked(maxURLs).enumerated() { entries.append((Self.name("authors", index), chunk.map(\.lastModified).max())) }
+        // One file of tags (or authors) takes the newest publication among them; past one file, each
+        // file's newest is read from the full list (a site with more than `maxURLs` tags is rare).
+        let full = listings.tags.count > maxURLs || listings.authors.count > maxURLs ? try await store.listingStamps() : nil
+        for (stem, summary, all) in [("tags", listings.tags, full?.tags), ("authors", listings.authors, full?.authors)] where summary.count > 0 {
+            if let all {
+                for (index, chunk) in all.chunked(maxURLs).enumerated() { entries.append((Self.name(stem, index), chunk.map(\.lastModified).max())) }
+            } else {
+                entries.append((Self.name(stem, 0), summary.lastModified))
+            }
+        }
         if !pages.isEmpty { entries.append(("pages.xml", pages.map(\.lastModified).max())) }
         var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n"
         for (name, lastModified) in entries {
