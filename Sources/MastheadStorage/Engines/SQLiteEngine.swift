@@ -87,17 +87,11 @@ final class SQLiteEngine: DatabaseEngine {
     }
 
     /// Foreign keys are turned off around the transaction (SQLite ignores the switch inside one),
-    /// so that dropping a table deletes nothing that refers to it, then checked in full before it
-    /// commits, as SQLite's documentation prescribes for changing a table's layout.
+    /// so that dropping a table deletes nothing that refers to it; the migration checks every
+    /// reference before it ends (``moveArticleBodiesLast(_:)``), as SQLite's documentation prescribes
+    /// for changing a table's layout.
     func writeRebuildingTables<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await transaction(foreignKeysOff: true) { db in
-            let result = try await body(db)
-            if let broken = try await db.raw("PRAGMA foreign_key_check").first() {
-                let table = (try? broken.decode(column: "table", as: String.self)) ?? "?"
-                throw MastheadError(.storage, "rebuilding tables left a row of \(table) referring to nothing; nothing was changed")
-            }
-            return result
-        }
+        try await transaction(foreignKeysOff: true, body)
     }
 
     private func transaction<T: Sendable>(foreignKeysOff: Bool, _ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
@@ -163,6 +157,10 @@ final class SQLiteEngine: DatabaseEngine {
         try await db.raw("DROP TABLE article").run()
         try await db.raw("ALTER TABLE article_rebuilt RENAME TO article").run()
         for sql in indexes { try await db.raw("\(unsafeRaw: sql)").run() }
+        if let broken = try await db.raw("PRAGMA foreign_key_check").first() {
+            let table = (try? broken.decode(column: "table", as: String.self)) ?? "?"
+            throw MastheadError(.storage, "rebuilding the article table left a row of \(table) referring to nothing; nothing was changed")
+        }
     }
 
     /// SQLite's own words for a full disk or a read-only database, as the store's clear errors.
