@@ -188,6 +188,23 @@ struct SQLiteReadRow: SQLRow {
         guard let index = columns.names[column] else {
             throw DecodingError.keyNotFound(SQLiteReadRow.Key(column), .init(codingPath: [], debugDescription: "no column \(column) in the row"))
         }
+        // The store's own types first, without the general decoder's machinery.
+        switch values[index] {
+        case .text(let text):
+            if D.self == String.self { return text as! D }
+            if D.self == String?.self { return String?.some(text) as! D }
+        case .integer(let number):
+            if D.self == Int64.self { return Int64(number) as! D }
+            if D.self == Int.self { return number as! D }
+            if D.self == Int64?.self { return Int64?.some(Int64(number)) as! D }
+            if D.self == Int?.self { return Int?.some(number) as! D }
+        case .null:
+            if D.self == String?.self { return String?.none as! D }
+            if D.self == Int64?.self { return Int64?.none as! D }
+            if D.self == Int?.self { return Int?.none as! D }
+        default:
+            break
+        }
         return try SQLiteDataDecoder().decode(D.self, from: values[index])
     }
 
