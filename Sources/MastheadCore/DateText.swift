@@ -60,6 +60,21 @@ public enum DateText {
         }
     }
 
+    /// The month (UTC, proleptic Gregorian as ISO 8601 has it) that contains `date`: its name
+    /// (`2026-11`), first moment and the next month's.
+    public static func utcMonth(containing date: Date) -> (name: String, start: Date, end: Date) {
+        let fields = utcFields(date)
+        func first(_ year: Int, _ month: Int) -> Date {
+            var time = tm()
+            time.tm_year = Int32(year - 1900)
+            time.tm_mon = Int32(month - 1)
+            time.tm_mday = 1
+            return Date(timeIntervalSince1970: TimeInterval(timegm(&time)))
+        }
+        let next = fields.month == 12 ? (fields.year + 1, 1) : (fields.year, fields.month + 1)
+        return ("\(four(fields.year))-\(two(fields.month))", first(fields.year, fields.month), first(next.0, next.1))
+    }
+
     /// Formatters are not safe to share between threads: each is used under this lock.
     private static let formatters = Mutex<[String: DateFormatter]>([:])
 

@@ -29,8 +29,6 @@ struct CompiledTemplates: Sendable {
         self.templates = templates
     }
 
-    func has(_ name: String) -> Bool { templates[name] != nil }
-
     /// The template `name` rendered with `value`; nil when there is no such template.
     func render(_ value: TemplateValue, template name: String) -> String? {
         guard let nodes = templates[name] else { return nil }

@@ -76,45 +76,14 @@ final class MonthSummaries: Sendable {
         }
     }
 
-    /// The month (UTC) that contains `date`: its name (`2026-11`), first moment and the next month's.
-    /// Worked out with whole numbers (Foundation's calendar costs more than the query it serves).
+    /// The month (UTC) that contains `date` (see ``DateText/utcMonth(containing:)``).
     static func month(containing date: Date) -> (name: String, start: Date, end: Date) {
-        let days = Int64((date.timeIntervalSince1970 / 86_400).rounded(.down))
-        let (year, month) = civil(days)
-        let next = month == 12 ? (year + 1, 1) : (year, month + 1)
-        return (monthName(year, month), Date(epochSeconds: firstDay(year, month) * 86_400), Date(epochSeconds: firstDay(next.0, next.1) * 86_400))
+        DateText.utcMonth(containing: date)
     }
 
     /// The month before the one that begins at `start`.
     static func month(before start: Date) -> (name: String, start: Date, end: Date) {
-        month(containing: start.addingTimeInterval(-86_400))
-    }
-
-    private static func monthName(_ year: Int64, _ month: Int64) -> String {
-        let digits = String(year)
-        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits + (month < 10 ? "-0" : "-") + String(month)
-    }
-
-    /// Year and month of a day counted from 1970-01-01 (proleptic Gregorian; Howard Hinnant's algorithm).
-    private static func civil(_ days: Int64) -> (year: Int64, month: Int64) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let shifted = (5 * dayOfYear + 2) / 153
-        let month = shifted < 10 ? shifted + 3 : shifted - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month)
-    }
-
-    /// The day (from 1970-01-01) a month begins.
-    private static func firstDay(_ year: Int64, _ month: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
+        DateText.utcMonth(containing: start.addingTimeInterval(-1))
     }
 }
 

@@ -5,7 +5,7 @@ import MastheadTesting
 import Testing
 
 @Suite struct SitemapMonthTests {
-    /// Months are worked out with whole numbers: the calendar's from 1583 on (Foundation's
+    /// Months are the calendar's from 1583 on (Foundation's
     /// Gregorian calendar turns Julian before October 1582; ISO 8601 dates, and these months, do not).
     @Test func monthsAreTheCalendarsInUTC() {
         var calendar = Calendar(identifier: .gregorian)

@@ -16,8 +16,8 @@ import VaporCSQLite
 final class SQLiteReadConnection: SQLDatabase, Sendable {
     private struct Handle: @unchecked Sendable {
         var connection: OpaquePointer?
-        /// Prepared statements by query text.
-        var statements: [String: OpaquePointer] = [:]
+        /// Prepared statements by query text, with their columns' names (read once).
+        var statements: [String: (statement: OpaquePointer, columns: SQLiteReadRow.Columns)] = [:]
     }
 
     /// Statements kept per connection; past it they are all finalized, and prepared again as asked.
@@ -56,7 +56,7 @@ final class SQLiteReadConnection: SQLDatabase, Sendable {
     func close() async {
         _ = try? await threads.runIfActive {
             self.handle.withLock { handle in
-                for statement in handle.statements.values { sqlite_nio_sqlite3_finalize(statement) }
+                for prepared in handle.statements.values { sqlite_nio_sqlite3_finalize(prepared.statement) }
                 handle.statements = [:]
                 sqlite_nio_sqlite3_close(handle.connection)
                 handle.connection = nil
@@ -83,18 +83,26 @@ final class SQLiteReadConnection: SQLDatabase, Sendable {
         try handle.withLock { handle in
             guard let connection = handle.connection else { throw MastheadError(.storage, "the database connection is closed") }
             let statement: OpaquePointer
+            let columns: SQLiteReadRow.Columns
             if let cached = handle.statements[sql] {
-                statement = cached
+                (statement, columns) = cached
             } else {
                 var prepared: OpaquePointer?
                 let status = sqlite_nio_sqlite3_prepare_v3(connection, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &prepared, nil)
                 guard status == SQLITE_OK, let prepared else { throw error(connection, status) }
                 if handle.statements.count >= Self.statementLimit {
-                    for old in handle.statements.values { sqlite_nio_sqlite3_finalize(old) }
+                    for old in handle.statements.values { sqlite_nio_sqlite3_finalize(old.statement) }
                     handle.statements = [:]
                 }
-                handle.statements[sql] = prepared
+                let count = sqlite_nio_sqlite3_column_count(prepared)
+                var names: [String: Int] = [:]
+                for column in 0..<count {
+                    let name = sqlite_nio_sqlite3_column_name(prepared, column).map { String(cString: $0) } ?? ""
+                    if names[name] == nil { names[name] = Int(column) }
+                }
                 statement = prepared
+                columns = SQLiteReadRow.Columns(names: names, count: count)
+                handle.statements[sql] = (statement, columns)
             }
             defer {
                 sqlite_nio_sqlite3_reset(statement)
@@ -115,13 +123,7 @@ final class SQLiteReadConnection: SQLDatabase, Sendable {
                 }
                 guard status == SQLITE_OK else { throw error(connection, status) }
             }
-            let count = sqlite_nio_sqlite3_column_count(statement)
-            var names: [String: Int] = [:]
-            for column in 0..<count {
-                let name = sqlite_nio_sqlite3_column_name(statement, column).map { String(cString: $0) } ?? ""
-                if names[name] == nil { names[name] = Int(column) }
-            }
-            let columns = SQLiteReadRow.Columns(names: names)
+            let count = columns.count
             var rows: [SQLiteReadRow] = []
             while true {
                 let status = sqlite_nio_sqlite3_step(statement)
@@ -166,8 +168,11 @@ struct SQLiteReadRow: SQLRow {
     final class Columns: Sendable {
         let names: [String: Int]
         let all: [String]
-        init(names: [String: Int]) {
+        /// The statement's columns, duplicate names included.
+        let count: Int32
+        init(names: [String: Int], count: Int32) {
             self.names = names
+            self.count = count
             all = names.sorted { $0.value < $1.value }.map(\.key)
         }
     }
